@@ -1,0 +1,47 @@
+# `make run` sets up and starts the service; `make test` sets up and runs the whole suite.
+# SQLite (with django-q2's ORM broker) by default; PostgreSQL when DATABASE_URL is set.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip -q --disable-pip-version-check
+SEED := fixtures/state-of-ai-2026.yaml
+
+.PHONY: run test bench lint format setup clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files re-run pip only when the requirements change.
+$(VENV)/.run-installed: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+setup: $(VENV)/.run-installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_predictions $(SEED)
+	$(PY) manage.py ensure_admin
+
+run: setup
+	$(PY) manage.py serve
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest -n 2
+
+bench: $(VENV)/.dev-installed
+	@echo "No benchmarks yet."
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles test-artifacts

@@ -1,0 +1,202 @@
+"""Settings for the prediction tracker, read from the environment.
+
+SQLite (with django-q2's ORM broker) when DATABASE_URL is unset, PostgreSQL through
+psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECRET_KEY.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def fail(message: str) -> None:
+    """Stop at start-up with one clear line rather than a traceback."""
+    sys.exit(f"Configuration error: {message}")
+
+
+def envbool(name: str, default: str) -> bool:
+    # Exactly "True" or "False", as healthchecks does: "yes", "1" or "false" are
+    # mistakes worth refusing rather than guessing at.
+    value = os.environ.get(name, default)
+    if value not in ("True", "False"):
+        fail(f"{name} must be 'True' or 'False', not {value!r}.")
+    return value == "True"
+
+
+def envint(name: str, default: str) -> int:
+    value = os.environ.get(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        fail(f"{name} must be a whole number, not {value!r}.")
+        raise  # unreachable; keeps type checkers content
+
+
+DEBUG = envbool("DEBUG", "True")
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        fail("SECRET_KEY must be set when DEBUG=False (production).")
+    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+SITE_ROOT = os.environ.get("SITE_ROOT", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "predictions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    try:
+        default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    except Exception as e:  # dj-database-url raises several types for bad URLs
+        fail(f"DATABASE_URL is not a usable database URL ({e}).")
+    if default_db.get("ENGINE") != "django.db.backends.postgresql":
+        fail("DATABASE_URL must be a postgres:// URL; leave it unset for the embedded SQLite.")
+else:
+    default_db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+        # The web server and the django-q2 cluster share this file. WAL lets readers
+        # run beside a writer; IMMEDIATE takes the write lock at BEGIN so two writers
+        # queue on the busy timeout instead of failing with "database is locked" when
+        # a read transaction tries to upgrade.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+DATABASES = {"default": default_db}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+LOGIN_URL = "/admin/login/"
+
+# Production hardening; `manage.py check --deploy` is clean with DEBUG=False.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# E-mail: the console in development, SMTP from the environment in production.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "587")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "predictions@localhost")
+
+# django-q2: the ORM broker needs no other server; Redis when REDIS_URL is set.
+# timeout < retry, or a slow task is delivered a second time while still running;
+# max_attempts bounds retries (django-q2's default 0 retries forever); catch_up=False
+# so a cluster that was down for a week runs the daily job once, not seven times.
+Q_CLUSTER = {
+    "name": "predictions",
+    "workers": envint("Q_WORKERS", "2"),
+    "timeout": 300,
+    "retry": 360,
+    "max_attempts": 3,
+    "catch_up": False,
+    "save_limit": 250,
+    "ack_failures": True,
+    "poll": 2,
+    "sync": envbool("Q_SYNC", "False"),
+}
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# Scorecard: the credit a "partially held up" outcome earns in accuracy (held up = 1,
+# did not hold up = 0). One setting, documented in README.md.
+PARTIAL_CREDIT = float(os.environ.get("PARTIAL_CREDIT", "0.5"))
+
+# Open the history downloads to anonymous visitors (then without reviewers' names).
+PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}

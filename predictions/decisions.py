@@ -1,0 +1,197 @@
+"""Reviewers' decisions on a prediction: resolve, re-resolve, defer, reopen.
+
+Each one changes the prediction and writes its history row in one transaction, and only
+if the prediction is still at the version the reviewer saw: a conditional UPDATE whose
+row count is trusted, so a decision made on a stale page is refused, never applied over
+someone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Event, EventKind, Outcome, Prediction, Status, UnresolvableReason
+
+
+class DecisionError(Exception):
+    """The decision cannot be applied as asked; nothing was written."""
+
+
+class StaleEdit(DecisionError):
+    """Someone else changed the prediction since the reviewer loaded it."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: AbstractBaseUser | None
+    name: str
+
+    @classmethod
+    def of(cls, user: AbstractBaseUser) -> Actor:
+        return cls(user=user, name=user.get_username())
+
+
+SCHEDULER = Actor(user=None, name="scheduler")
+
+
+def _apply(
+    prediction: Prediction,
+    *,
+    expected_version: int | None,
+    kind: str,
+    actor: Actor,
+    changes: dict[str, object],
+    note: str = "",
+    evidence: Sequence[str] = (),
+    at: datetime | None = None,
+) -> Event:
+    at = at or timezone.now()
+    expected = prediction.version if expected_version is None else expected_version
+    with transaction.atomic():
+        current = Prediction.objects.select_for_update().get(pk=prediction.pk)
+        if current.version != expected:
+            raise StaleEdit(_describe_change(prediction.pk))
+        updated = Prediction.objects.filter(pk=prediction.pk, version=expected).update(
+            version=F("version") + 1, updated_at=at, **changes
+        )
+        if updated != 1:  # select_for_update is a no-op on SQLite; the row count is not
+            raise StaleEdit(_describe_change(prediction.pk))
+        event = Event.objects.create(
+            prediction_id=prediction.pk,
+            kind=kind,
+            at=at,
+            actor=actor.user,
+            actor_name=actor.name,
+            from_status=current.status,
+            to_status=changes.get("status", current.status),
+            from_outcome=current.outcome,
+            to_outcome=changes.get("outcome", current.outcome),
+            unresolvable_reason=changes.get("unresolvable_reason", ""),
+            review_after=changes.get("review_after"),
+            note=note,
+            evidence=list(evidence),
+        )
+    prediction.refresh_from_db()
+    return event
+
+
+def _describe_change(pk: int) -> str:
+    """Name what changed since the reviewer's page was loaded: the latest history row."""
+    latest = Event.objects.filter(prediction_id=pk).order_by("-at", "-id").first()
+    what = "an edit"
+    if latest is not None:
+        what = f"{latest.get_kind_display()} by {latest.actor_name} at {latest.at:%Y-%m-%d %H:%M}"
+        if latest.to_outcome:
+            what += f", outcome {latest.get_to_outcome_display()}"
+    return (
+        f"This prediction was changed by someone else after you opened it ({what}). "
+        "Nothing was saved: reload the page to see the change, then decide again."
+    )
+
+
+def resolve(
+    prediction: Prediction,
+    *,
+    outcome: str,
+    note: str,
+    actor: Actor,
+    evidence: Sequence[str] = (),
+    reason: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Record an outcome; a second decision on a resolved prediction is a re-resolution."""
+    if outcome not in Outcome.values:
+        raise DecisionError(f"Unknown outcome {outcome!r}.")
+    if not note.strip():
+        raise DecisionError("A note saying why is required.")
+    if outcome == Outcome.UNRESOLVABLE:
+        if reason not in UnresolvableReason.values:
+            raise DecisionError("An unresolvable outcome needs a reason.")
+    elif reason:
+        raise DecisionError("A reason is only given for an unresolvable outcome.")
+    at = at or timezone.now()
+    kind = EventKind.RERESOLVED if prediction.status == Status.RESOLVED else EventKind.RESOLVED
+    return _apply(
+        prediction,
+        expected_version=expected_version,
+        kind=kind,
+        actor=actor,
+        note=note,
+        evidence=evidence,
+        at=at,
+        changes={
+            "status": Status.RESOLVED,
+            "outcome": outcome,
+            "unresolvable_reason": reason,
+            "resolved_at": at,
+            "review_after": None,
+        },
+    )
+
+
+def defer(
+    prediction: Prediction,
+    *,
+    until: date,
+    note: str,
+    actor: Actor,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Take a prediction out of the queue until `until`; the scheduler brings it back.
+
+    The due date the speaker gave is never rewritten: deferral has its own date.
+    """
+    at = at or timezone.now()
+    if not note.strip():
+        raise DecisionError("A reason for deferring is required.")
+    if until <= timezone.localdate(at):
+        raise DecisionError("Defer until a date in the future.")
+    if prediction.status == Status.RESOLVED:
+        raise DecisionError("A resolved prediction is reopened, not deferred.")
+    return _apply(
+        prediction,
+        expected_version=expected_version,
+        kind=EventKind.DEFERRED,
+        actor=actor,
+        note=note,
+        at=at,
+        changes={"status": Status.OPEN, "review_after": until},
+    )
+
+
+def reopen(
+    prediction: Prediction,
+    *,
+    note: str,
+    actor: Actor,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Withdraw the current outcome; the prediction goes back to the review queue."""
+    if prediction.status != Status.RESOLVED:
+        raise DecisionError("Only a resolved prediction can be reopened.")
+    if not note.strip():
+        raise DecisionError("A note saying why is required.")
+    return _apply(
+        prediction,
+        expected_version=expected_version,
+        kind=EventKind.REOPENED,
+        actor=actor,
+        note=note,
+        at=at,
+        changes={
+            "status": Status.DUE,
+            "outcome": "",
+            "unresolvable_reason": "",
+            "resolved_at": None,
+        },
+    )

@@ -1,0 +1,131 @@
+"""Shared fixtures: the named people (healthchecks' alice/bob/charlie), the seed data,
+and a real Chromium for browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+
+from predictions.importing import import_path
+from predictions.models import Horizon, Prediction, Source, Speaker
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "fixtures" / "state-of-ai-2026.yaml"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Chromium's own background traffic is refused on this machine's closed network.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def reviewer(db) -> User:
+    """Alice may record outcomes: staff, in the Reviewers group."""
+    alice = User.objects.create_user("alice", "alice@example.org", "password", is_staff=True)
+    alice.groups.add(Group.objects.get(name="Reviewers"))
+    return alice
+
+
+@pytest.fixture
+def staff(db) -> User:
+    """Bob is staff without the resolve permission: he may read, not decide."""
+    return User.objects.create_user("bob", "bob@example.org", "password", is_staff=True)
+
+
+@pytest.fixture
+def seeded(db) -> None:
+    import_path(SEED)
+
+
+@pytest.fixture
+def source(db) -> Source:
+    return Source.objects.create(
+        title="Test podcast", slug="test-podcast", url="https://example.org/p", published_on=date(2026, 1, 31)
+    )
+
+
+@pytest.fixture
+def speaker(db) -> Speaker:
+    return Speaker.objects.create(name="Ada Lovelace", slug="ada-lovelace")
+
+
+@pytest.fixture
+def make_prediction(source: Source):
+    counter = iter(range(1, 1_000_000))
+
+    def make(**fields: object) -> Prediction:
+        n = next(counter)
+        values: dict[str, object] = {
+            "source": source,
+            "key": f"p{n}",
+            "claim": f"Claim number {n} will hold.",
+            "horizon": Horizon.NEAR,
+            "horizon_as_said": "this year",
+            "stated_on": date(2026, 1, 31),
+            "due_on": date(2026, 12, 31),
+            "resolution_criteria": "It visibly happens.",
+        }
+        values.update(fields)
+        return Prediction.objects.create(**values)
+
+    return make
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgres = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "") == "", reason="needs PostgreSQL (set DATABASE_URL)"
+)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """A real headless Chromium (Debian's package) driven by Playwright.
+
+    Missing Chromium: skipped with how to enable it, except under CI, where it fails so
+    the browser tests can never be skipped silently.
+    """
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        message = (
+            f"No Chromium at {CHROMIUM}: browser tests need Debian's chromium package "
+            "(apt-get install chromium), or CHROMIUM_PATH pointing at one."
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    # Playwright's sync API runs an event loop in this thread; the Django ORM calls the
+    # tests make around it are ordinary synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    context = browser.new_context(base_url=live_server.url)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()

@@ -1,0 +1,9 @@
+"""Test settings: the real settings, with a fast password hasher and django-q2 in sync
+mode (tasks run in-process, through the same task functions the cluster runs)."""
+
+from config.settings import *  # noqa: F403
+from config.settings import Q_CLUSTER
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
