@@ -36,6 +36,15 @@ def envint(name: str, default: str) -> int:
         raise  # unreachable; keeps type checkers content
 
 
+def envfloat(name: str, default: str) -> float:
+    value = os.environ.get(name, default)
+    try:
+        return float(value)
+    except ValueError:
+        fail(f"{name} must be a number, not {value!r}.")
+        raise
+
+
 DEBUG = envbool("DEBUG", "True")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -189,7 +198,7 @@ else:
 
 # Scorecard: the credit a "partially held up" outcome earns in accuracy (held up = 1,
 # did not hold up = 0). One setting, documented in README.md.
-PARTIAL_CREDIT = float(os.environ.get("PARTIAL_CREDIT", "0.5"))
+PARTIAL_CREDIT = envfloat("PARTIAL_CREDIT", "0.5")
 
 # Open the history downloads to anonymous visitors (then without reviewers' names).
 PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")

@@ -5,3 +5,8 @@ class PredictionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "predictions"
     verbose_name = "Predictions"
+
+    def ready(self) -> None:
+        # Registers the system checks; no queries here (nothing may touch the database
+        # at start-up).
+        from . import checks  # noqa: F401
