@@ -57,12 +57,12 @@ def _apply(
     with transaction.atomic():
         current = Prediction.objects.select_for_update().get(pk=prediction.pk)
         if current.version != expected:
-            raise StaleEdit(_describe_change(prediction.pk))
+            raise StaleEdit(describe_change(prediction.pk))
         updated = Prediction.objects.filter(pk=prediction.pk, version=expected).update(
             version=F("version") + 1, updated_at=at, **changes
         )
         if updated != 1:  # select_for_update is a no-op on SQLite; the row count is not
-            raise StaleEdit(_describe_change(prediction.pk))
+            raise StaleEdit(describe_change(prediction.pk))
         event = Event.objects.create(
             prediction_id=prediction.pk,
             kind=kind,
@@ -82,14 +82,19 @@ def _apply(
     return event
 
 
-def _describe_change(pk: int) -> str:
+def describe_change(pk: int) -> str:
     """Name what changed since the reviewer's page was loaded: the latest history row."""
     latest = Event.objects.filter(prediction_id=pk).order_by("-at", "-id").first()
+    updated_at = Prediction.objects.filter(pk=pk).values_list("updated_at", flat=True).first()
     what = "an edit"
     if latest is not None:
         what = f"{latest.get_kind_display()} by {latest.actor_name} at {latest.at:%Y-%m-%d %H:%M}"
         if latest.to_outcome:
             what += f", outcome {latest.get_to_outcome_display()}"
+    # A decision stamps updated_at with its event's time; a later stamp is an edit of the
+    # prediction's own fields (claim, due date...), which writes no history row.
+    if updated_at is not None and (latest is None or updated_at > latest.at):
+        what = f"its details were edited at {updated_at:%Y-%m-%d %H:%M}"
     return (
         f"This prediction was changed by someone else after you opened it ({what}). "
         "Nothing was saved: reload the page to see the change, then decide again."

@@ -1,0 +1,173 @@
+"""Reviewers' forms: the outcome decision, deferral, reopening, and the prediction's own edit form.
+
+The decision forms only validate; `decisions.py` applies them. Each carries the `version` the
+reviewer saw, so a decision made on a stale page is refused instead of applied over another.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+
+from . import decisions
+from .models import Outcome, Prediction, UnresolvableReason
+
+NOTE_HELP = "Why: what you looked at and what it showed. Kept in the history."
+EVIDENCE_HELP = "Links to what shows it, one http(s) URL per line."
+MAX_EVIDENCE_LINKS = 20
+
+
+class EvidenceField(forms.CharField):
+    """Evidence links typed one per line; cleans to a list of validated URLs."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+    url_validator = URLValidator(schemes=["http", "https"])
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", EVIDENCE_HELP)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(value) > MAX_EVIDENCE_LINKS:
+            raise ValidationError(f"At most {MAX_EVIDENCE_LINKS} links.", code="too_many")
+        errors = []
+        for number, url in enumerate(value, start=1):
+            try:
+                self.url_validator(url)
+            except ValidationError:
+                errors.append(
+                    ValidationError(
+                        "Line %(number)s is not a valid http(s) URL: %(url)s",
+                        code="invalid_url",
+                        params={"number": number, "url": url},
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def run_validators(self, value: list[str]) -> None:
+        # CharField's length validators would see a list; each line is checked in validate().
+        pass
+
+
+class DecisionFormMixin:
+    """Ties every field to an HTML form by id (the `form` attribute), so the decision panel can
+    sit inside the admin's change form on the page without nesting one <form> in another."""
+
+    def bind_to(self, form_id: str) -> None:
+        self.form_id = form_id
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            field.widget.attrs["form"] = form_id
+
+
+class OutcomeFields(forms.Form):
+    """Outcome, reason, note, evidence: shared by the one-prediction form and the bulk action."""
+
+    outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)
+    unresolvable_reason = forms.ChoiceField(
+        choices=[("", "—")] + UnresolvableReason.choices,
+        required=False,
+        label="Unresolvable because",
+        help_text="Only for an unresolvable outcome.",
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=NOTE_HELP)
+    evidence = EvidenceField()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        outcome = data.get("outcome")
+        reason = data.get("unresolvable_reason")
+        if outcome == Outcome.UNRESOLVABLE and not reason:
+            self.add_error("unresolvable_reason", "Say why it is unresolvable.")
+        elif outcome and outcome != Outcome.UNRESOLVABLE and reason:
+            self.add_error("unresolvable_reason", "A reason is only given for an unresolvable outcome.")
+        return data
+
+
+class OutcomeForm(DecisionFormMixin, OutcomeFields):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class DeferForm(DecisionFormMixin, forms.Form):
+    until = forms.DateField(
+        label="Defer review until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="It leaves the queue and comes back on this date. The due date is not changed.",
+    )
+    note = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Why it cannot be judged yet.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean_until(self) -> date:
+        until = self.cleaned_data["until"]
+        if until <= timezone.localdate():
+            raise ValidationError("Defer until a date in the future.")
+        return until
+
+
+class ReopenForm(DecisionFormMixin, forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Why the outcome is withdrawn; the prediction goes back to the review queue.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PredictionForm(forms.ModelForm):
+    """The prediction's own fields. Status and outcome are not here: only decisions change them.
+
+    It takes part in the same optimistic lock as the decisions, so an edit made on a page
+    loaded before someone else's decision or edit is refused rather than saved over it.
+    """
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "claim",
+            "quote",
+            "speaker",
+            "source",
+            "key",
+            "section",
+            "source_timestamp",
+            "horizon",
+            "horizon_as_said",
+            "stated_on",
+            "due_on",
+            "resolution_criteria",
+            "probability",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk is None:
+            return data
+        seen = data.get("seen_version")
+        # The admin runs the whole change view in one transaction, so this row lock holds
+        # until the save: no decision can slip in between the check and the write.
+        current = Prediction.objects.select_for_update().only("version").get(pk=self.instance.pk)
+        if seen is None or seen != current.version:
+            raise ValidationError(decisions.describe_change(self.instance.pk), code="stale")
+        return data
