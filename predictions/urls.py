@@ -1,3 +1,12 @@
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns: list = [
+    # Public scorecard (issue 5): the site's home page is the scorecard itself.
+    path("", views.scorecard, name="home"),
+    path("scorecard/", views.scorecard, name="scorecard"),
+    path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
+    path("unattributed/", views.unattributed, name="unattributed"),
+    path("predictions/<int:pk>/", views.prediction_detail, name="prediction-detail"),
+]

@@ -1,0 +1,189 @@
+"""Scorecard arithmetic: pure functions and dataclasses, no database.
+
+The views count outcomes in the database and hand the counts here; everything that turns
+counts into a number people read (accuracy, its interval, Brier score, calibration) lives
+in this module so it can be checked against hand-worked values.
+
+Accuracy rule (documented in README.md, "Scorecard"):
+    accuracy = (held up + PARTIAL_CREDIT x partially) / (held up + partially + did not hold up)
+Unresolvable and still-pending predictions are counted and shown, but are not part of n.
+
+Interval: the 95% Wilson score interval. With partial credit the number of "successes" is
+not a whole number (held up + 0.5 x partially); we put that credited total straight into
+the Wilson formula as p-hat = credited / n. With no partial outcomes this is exactly the
+textbook interval; with them it is the interval of a proportion whose observations are
+worth 0, PARTIAL_CREDIT or 1 — the same continuity choice the point estimate makes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
+
+# The two-sided 95% quantile of the standard normal distribution (not the rounded 1.96),
+# so the intervals match statistical tables to the last printed digit.
+Z_95 = 1.959963984540054
+
+
+def wilson_interval(successes: float, n: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval for `successes` out of `n` (successes may be fractional).
+
+    centre    = (p + z²/2n) / (1 + z²/n)
+    halfwidth = z / (1 + z²/n) · sqrt(p(1 − p)/n + z²/4n²)
+    """
+    if n <= 0:
+        raise ValueError("A Wilson interval needs at least one observation (n > 0).")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must lie between 0 and n={n}, not {successes}.")
+    p = successes / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = (z / denominator) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    # Clamp float dust (e.g. 1.0000000000000002) so a bound never reads past 0% or 100%.
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def check_partial_credit(partial_credit: float) -> float:
+    if not 0 <= partial_credit <= 1:
+        raise ValueError(f"PARTIAL_CREDIT must lie between 0 and 1, not {partial_credit}.")
+    return partial_credit
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """An accuracy with the evidence behind it: never a bare percentage."""
+
+    value: float  # credited / n
+    low: float  # 95% Wilson interval
+    high: float
+    n: int  # resolved and scored: held up + partially + did not hold up
+    credited: float  # held up + PARTIAL_CREDIT x partially
+
+
+def accuracy(held_up: int, partially: int, did_not_hold_up: int, partial_credit: float) -> Accuracy | None:
+    """Accuracy with partial credit and its 95% Wilson interval; None when nothing is scored."""
+    check_partial_credit(partial_credit)
+    n = held_up + partially + did_not_hold_up
+    if n == 0:
+        return None
+    credited = held_up + partial_credit * partially
+    low, high = wilson_interval(credited, n)
+    return Accuracy(value=credited / n, low=low, high=high, n=n, credited=credited)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts of predictions by where they stand. Adding two tallies adds their counts."""
+
+    held_up: int = 0
+    partially: int = 0
+    did_not_hold_up: int = 0
+    unresolvable: int = 0
+    open: int = 0  # not yet due, or deferred
+    due: int = 0  # flagged, waiting for a reviewer
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    @property
+    def tracked(self) -> int:
+        return self.resolved + self.open + self.due
+
+    @property
+    def resolved(self) -> int:
+        return self.scored + self.unresolvable
+
+    @property
+    def scored(self) -> int:
+        """The n of the accuracy: resolved with an outcome that can be scored."""
+        return self.held_up + self.partially + self.did_not_hold_up
+
+    @property
+    def pending(self) -> int:
+        return self.open + self.due
+
+    def accuracy(self, partial_credit: float) -> Accuracy | None:
+        return accuracy(self.held_up, self.partially, self.did_not_hold_up, partial_credit)
+
+
+def total(tallies: Iterable[Tally]) -> Tally:
+    return sum(tallies, Tally())
+
+
+# Outcome values as scored: held up 1, partially PARTIAL_CREDIT, did not hold up 0.
+def outcome_value(outcome: str, partial_credit: float) -> float | None:
+    """The score of an outcome, or None for outcomes that are not scored."""
+    check_partial_credit(partial_credit)
+    return {"held_up": 1.0, "partially": partial_credit, "did_not_hold_up": 0.0}.get(outcome)
+
+
+def brier_score(forecasts: Sequence[tuple[float, float]]) -> float | None:
+    """Mean squared difference between stated probability and outcome value; lower is better.
+
+    `forecasts` holds (probability, outcome value) pairs. A "partially" outcome enters with
+    its credit (0.5 by default) as the outcome value, as in the accuracy. None when empty:
+    no probabilities, no score — never a misleading 0.
+    """
+    if not forecasts:
+        return None
+    for probability, value in forecasts:
+        if not (0 <= probability <= 1 and 0 <= value <= 1):
+            raise ValueError(f"Probabilities and outcome values lie in [0, 1], not {(probability, value)}.")
+    return sum((probability - value) ** 2 for probability, value in forecasts) / len(forecasts)
+
+
+@dataclass(frozen=True)
+class CalibrationBucket:
+    low: float  # stated probabilities in [low, high); the last bucket includes 1.0
+    high: float
+    n: int
+    mean_probability: float | None  # what was stated, on average
+    observed: float | None  # what happened: mean outcome value
+    observed_low: float | None  # 95% Wilson interval of `observed`
+    observed_high: float | None
+
+
+def calibration(forecasts: Sequence[tuple[float, float]], buckets: int = 5) -> list[CalibrationBucket]:
+    """Group (probability, outcome value) pairs into equal-width probability buckets.
+
+    Well calibrated: in each bucket, `observed` is close to `mean_probability`.
+    """
+    if buckets < 1:
+        raise ValueError("At least one calibration bucket is needed.")
+    members: list[list[tuple[float, float]]] = [[] for _ in range(buckets)]
+    for probability, value in forecasts:
+        if not (0 <= probability <= 1 and 0 <= value <= 1):
+            raise ValueError(f"Probabilities and outcome values lie in [0, 1], not {(probability, value)}.")
+        # min(): a probability of exactly 1.0 belongs to the top bucket, not a new one.
+        members[min(int(probability * buckets), buckets - 1)].append((probability, value))
+    result = []
+    for i, pairs in enumerate(members):
+        n = len(pairs)
+        if n:
+            observed_sum = sum(value for _, value in pairs)
+            low, high = wilson_interval(observed_sum, n)
+            mean_probability: float | None = sum(p for p, _ in pairs) / n
+            observed: float | None = observed_sum / n
+        else:
+            low = high = mean_probability = observed = None
+        result.append(
+            CalibrationBucket(
+                low=i / buckets,
+                high=(i + 1) / buckets,
+                n=n,
+                mean_probability=mean_probability,
+                observed=observed,
+                observed_low=low,
+                observed_high=high,
+            )
+        )
+    return result
+
+
+def percent(fraction: float) -> str:
+    """A fraction as a whole percentage, halves rounded up (0.125 -> "13%", not banker's "12%")."""
+    # Through str() so 0.125 rounds as the decimal people see, not as its binary neighbour.
+    return f"{(Decimal(str(fraction)) * 100).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
