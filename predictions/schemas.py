@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from .models import Horizon, SourceKind
+from .models import EventKind, Horizon, Outcome, SourceKind, Status, UnresolvableReason
 
 IMPORT_FORMAT = "prediction-tracker/predictions/v1"
 
@@ -69,3 +77,159 @@ class PredictionFile(Strict):
     speakers: list[SpeakerIn] = []
     sources: list[SourceIn] = []
     predictions: list[PredictionIn] = []
+
+
+# --- The resolution-history export ------------------------------------------------------
+
+EXPORT_SCHEMA_VERSION = 1
+
+EXPORT_DESCRIPTION = """\
+One row of the prediction tracker's resolution history (CSV or JSON Lines).
+
+There is one row per history event (flagged, resolved, re_resolved, deferred, reopened),
+oldest first by (at, event id), each carrying its prediction's fields so that a row can be
+read on its own. A prediction that has no history yet still gets exactly one row, with
+`event` empty (null) and every other event field empty; these rows come after the event
+rows. The file therefore holds every prediction, and importing it (`manage.py
+import_predictions FILE.csv|FILE.jsonl`) restores the predictions, their current status and
+outcome (from their latest event) and their whole history.
+
+CSV encoding: the header row names the fields in this order; empty cells mean "" or null;
+`evidence` is the links separated by single spaces. A cell starting with =, +, -, @, a
+tab, a carriage return or a single quote is prefixed with one single quote (so a
+spreadsheet never reads it as a formula); a reader removes that one leading quote.
+Public downloads replace reviewers' user names in `actor` with "reviewer" ("scheduler"
+stays)."""
+
+NoSpace = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=2000)]
+# Exported text is carried exactly as stored: no stripping, so the round trip is exact.
+Exact = Annotated[str, StringConstraints(min_length=1)]
+
+
+def _blank_to_none(value: Any) -> Any:
+    # CSV has no null: an empty cell is null for the fields that can be null.
+    return None if value == "" else value
+
+
+def _split_links(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.split()
+    return value
+
+
+def _version_from_text(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+Blank = BeforeValidator(_blank_to_none)
+StatusOrBlank = Status | Literal[""]
+OutcomeOrBlank = Outcome | Literal[""]
+ReasonOrBlank = UnresolvableReason | Literal[""]
+
+
+class ExportRow(Strict):
+    """See EXPORT_DESCRIPTION; field order here is the CSV column order."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=False,
+        title="Resolution history row",
+        json_schema_extra={"description": EXPORT_DESCRIPTION},
+    )
+
+    schema_version: Annotated[Literal[1], BeforeValidator(_version_from_text)] = Field(
+        description="Version of this row format; bumped on any incompatible change."
+    )
+    prediction_id: Annotated[int | None, Blank] = Field(
+        description="The prediction's database id here (informative; an import ignores it)."
+    )
+    source: Slug = Field(description="The source's slug; with `key`, the prediction's natural key.")
+    key: Slug = Field(description="The prediction's key within its source.")
+    claim: Exact
+    speaker: Annotated[Slug | None, Blank] = Field(
+        description="The speaker's slug; empty/null when unattributed (said on the panel)."
+    )
+    speaker_name: str = Field(description="The speaker's name; empty when unattributed.")
+    horizon: Horizon
+    horizon_as_said: Exact
+    stated_on: date
+    due_on: date
+    probability: Annotated[Decimal | None, Blank] = Field(ge=0, le=1, max_digits=4, decimal_places=3)
+    event: Annotated[EventKind | None, Blank] = Field(
+        description="What happened; empty/null on the one row of a prediction with no history yet."
+    )
+    at: Annotated[AwareDatetime | None, Blank] = Field(description="When it happened (UTC, ISO 8601).")
+    actor: str = Field(
+        description='Who: a reviewer\'s user name, "scheduler", or "reviewer" in a public download.'
+    )
+    from_status: StatusOrBlank
+    to_status: StatusOrBlank
+    from_outcome: OutcomeOrBlank
+    to_outcome: OutcomeOrBlank
+    unresolvable_reason: ReasonOrBlank
+    review_after: Annotated[date | None, Blank] = Field(description="A deferral's review date.")
+    note: str
+    evidence: Annotated[list[NoSpace], BeforeValidator(_split_links)] = Field(
+        description="Evidence links (in CSV: separated by single spaces)."
+    )
+    quote: str
+    section: str
+    source_timestamp: Annotated[int | None, Blank] = Field(ge=0)
+    resolution_criteria: Exact
+    source_title: Exact
+    source_kind: SourceKind
+    source_url: HttpUrl | Literal[""]
+    source_published_on: date
+
+    @model_validator(mode="after")
+    def consistent(self) -> ExportRow:
+        if self.due_on < self.stated_on:
+            raise ValueError(f"due_on {self.due_on} is before stated_on {self.stated_on}")
+        if bool(self.speaker) != bool(self.speaker_name):
+            raise ValueError("speaker and speaker_name are both set or both empty (unattributed)")
+        event_fields = ("at", "actor", "from_status", "to_status")
+        if self.event is None:
+            filled = (
+                [
+                    name
+                    for name in (*event_fields, "from_outcome", "to_outcome", "unresolvable_reason", "note")
+                    if getattr(self, name)
+                ]
+                + (["review_after"] if self.review_after else [])
+                + (["evidence"] if self.evidence else [])
+            )
+            if filled:
+                raise ValueError(f"a row without an event has {', '.join(filled)} set")
+            return self
+        missing = [name for name in event_fields if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"an event row needs {', '.join(missing)}")
+        if bool(self.to_outcome) != (self.to_status == Status.RESOLVED):
+            raise ValueError("to_outcome is set exactly when to_status is resolved")
+        if bool(self.unresolvable_reason) != (self.to_outcome == Outcome.UNRESOLVABLE):
+            raise ValueError("unresolvable_reason is set exactly when to_outcome is unresolvable")
+        return self
+
+
+EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.model_fields)
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection");
+# the quote itself is included so that removing one leading quote is always exact.
+CSV_RISKY_FIRST = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_cell(text: str) -> str:
+    """Neutralise a CSV cell a spreadsheet would evaluate."""
+    return "'" + text if text.startswith(CSV_RISKY_FIRST) else text
+
+
+def csv_uncell(text: str) -> str:
+    """Undo csv_cell()."""
+    return text[1:] if text.startswith("'") else text
+
+
+def export_json_schema() -> dict[str, Any]:
+    schema = ExportRow.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"prediction-tracker/resolutions/v{EXPORT_SCHEMA_VERSION}"
+    return schema

@@ -1,6 +1,6 @@
 from django.urls import path  # noqa: F401
 
-from . import views
+from . import export_views, views
 
 urlpatterns: list = [
     # Public scorecard (issue 5): the site's home page is the scorecard itself.
@@ -9,4 +9,7 @@ urlpatterns: list = [
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
     path("unattributed/", views.unattributed, name="unattributed"),
     path("predictions/<int:pk>/", views.prediction_detail, name="prediction-detail"),
+    # Resolution history downloads (issue 6); an unknown format gets a clear 400.
+    path("export/schema.json", export_views.schema, name="export-schema"),
+    path("export/resolutions.<str:fmt>", export_views.resolutions, name="export-resolutions"),
 ]

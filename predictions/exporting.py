@@ -1,0 +1,293 @@
+"""Stream the resolution history as CSV or JSON Lines (rows: schemas.ExportRow).
+
+`stream_export()` is the one streaming path: the download views, the admin action, the
+`export_resolutions` command and `make bench` all consume it, so it can be measured and
+swapped in one place. It never holds the file: rows come from the database through
+`QuerySet.iterator(chunk_size=...)` (a server-side cursor on PostgreSQL, chunked fetches on
+SQLite) as plain tuples from `values_list()`, whose joins fetch the prediction, speaker and
+source in the same query (what select_related would do, without building model instances),
+and leave as text one chunk at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from .models import Event, Horizon, Prediction, Source, Speaker
+from .schemas import EXPORT_FIELDS, EXPORT_SCHEMA_VERSION, csv_cell
+
+FORMATS = ("csv", "jsonl")
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+FILTERS = ("speaker", "source", "horizon", "since", "until")
+UNATTRIBUTED = "unattributed"
+SCHEDULER = "scheduler"
+# What a public download shows instead of a reviewer's user name.
+REDACTED_REVIEWER = "reviewer"
+CHUNK_SIZE = 2000
+
+
+class ExportError(ValueError):
+    """A bad format or filter value; the message names it and says what is accepted."""
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    speaker: str | None = None  # a slug, or "unattributed" for the panel's predictions
+    source: str | None = None
+    horizon: str | None = None
+    since: date | None = None  # by the event's date, inclusive, in settings.TIME_ZONE
+    until: date | None = None  # inclusive
+    # The admin action's selection: prediction ids or a QuerySet of predictions.
+    predictions: Collection[int] | QuerySet | None = None
+
+    @property
+    def has_date_range(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ExportError(f"format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    return fmt
+
+
+def _parse_date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ExportError(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+def parse_filters(params: Mapping[str, Any]) -> ExportFilters:
+    """Check filter values from a query string or the command line; empty means unset.
+
+    Unknown names and values are refused rather than ignored: a typo that silently
+    exported everything would be the worst outcome.
+    """
+    unknown = sorted(set(params) - set(FILTERS))
+    if unknown:
+        raise ExportError(f"{unknown[0]}: unknown filter; the filters are {', '.join(FILTERS)}.")
+    values = {name: str(params[name]).strip() for name in FILTERS if params.get(name) not in (None, "")}
+    speaker = values.get("speaker")
+    if speaker and speaker != UNATTRIBUTED and not Speaker.objects.filter(slug=speaker).exists():
+        raise ExportError(f"speaker: no speaker with slug {speaker!r} (or use {UNATTRIBUTED!r}).")
+    source = values.get("source")
+    if source and not Source.objects.filter(slug=source).exists():
+        raise ExportError(f"source: no source with slug {source!r}.")
+    horizon = values.get("horizon")
+    if horizon and horizon not in Horizon.values:
+        raise ExportError(f"horizon: unknown horizon {horizon!r}; use one of {', '.join(Horizon.values)}.")
+    since = _parse_date("since", values["since"]) if "since" in values else None
+    until = _parse_date("until", values["until"]) if "until" in values else None
+    if since and until and since > until:
+        raise ExportError(f"since: {since} is after until {until}.")
+    return ExportFilters(speaker=speaker, source=source, horizon=horizon, since=since, until=until)
+
+
+def _prediction_q(filters: ExportFilters, prefix: str = "") -> Q:
+    q = Q()
+    if filters.speaker == UNATTRIBUTED:
+        q &= Q(**{f"{prefix}speaker__isnull": True})
+    elif filters.speaker:
+        q &= Q(**{f"{prefix}speaker__slug": filters.speaker})
+    if filters.source:
+        q &= Q(**{f"{prefix}source__slug": filters.source})
+    if filters.horizon:
+        q &= Q(**{f"{prefix}horizon": filters.horizon})
+    if filters.predictions is not None:
+        q &= Q(**{f"{prefix}pk__in": filters.predictions})
+    return q
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _events(filters: ExportFilters) -> QuerySet:
+    events = Event.objects.filter(_prediction_q(filters, "prediction__"))
+    if filters.since:
+        events = events.filter(at__gte=_start_of(filters.since))
+    if filters.until:
+        events = events.filter(at__lt=_start_of(filters.until + timedelta(days=1)))
+    return events
+
+
+def _without_history(filters: ExportFilters) -> QuerySet:
+    return Prediction.objects.filter(_prediction_q(filters)).filter(
+        ~Exists(Event.objects.filter(prediction=OuterRef("pk")))
+    )
+
+
+# The prediction's columns, in the order _row() reads them.
+PREDICTION_COLUMNS = (
+    "id",
+    "source__slug",
+    "key",
+    "claim",
+    "speaker__slug",
+    "speaker__name",
+    "horizon",
+    "horizon_as_said",
+    "stated_on",
+    "due_on",
+    "probability",
+    "quote",
+    "section",
+    "source_timestamp",
+    "resolution_criteria",
+    "source__title",
+    "source__kind",
+    "source__url",
+    "source__published_on",
+)
+EVENT_COLUMNS = (
+    "kind",
+    "at",
+    "actor_name",
+    "from_status",
+    "to_status",
+    "from_outcome",
+    "to_outcome",
+    "unresolvable_reason",
+    "review_after",
+    "note",
+    "evidence",
+)
+NO_EVENT = (None, None, "", "", "", "", "", "", None, "", [])
+
+
+def event_rows(filters: ExportFilters, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[Any, ...]]:
+    """Database tuples: every matching event oldest first, then one per prediction without any."""
+    events = _events(filters)
+    columns = [f"prediction__{c}" for c in PREDICTION_COLUMNS] + list(EVENT_COLUMNS)
+    yield from events.order_by("at", "id").values_list(*columns).iterator(chunk_size=chunk_size)
+    if filters.has_date_range:
+        return  # a prediction without history has no date to fall in the range
+    lonely = _without_history(filters).order_by("id").values_list(*PREDICTION_COLUMNS)
+    for values in lonely.iterator(chunk_size=chunk_size):
+        yield values + NO_EVENT
+
+
+def _row(values: tuple[Any, ...], public: bool) -> tuple[Any, ...]:
+    """A database tuple in EXPORT_FIELDS order (Python values)."""
+    (pid, source, key, claim, speaker, speaker_name, horizon, as_said, stated, due, probability) = values[:11]
+    quote, section, timestamp, criteria, src_title, src_kind, src_url, src_published = values[11:19]
+    kind, at, actor, from_s, to_s, from_o, to_o, reason, review_after, note, evidence = values[19:]
+    if public and actor and actor != SCHEDULER:
+        actor = REDACTED_REVIEWER
+    return (
+        EXPORT_SCHEMA_VERSION,
+        pid,
+        source,
+        key,
+        claim,
+        speaker,
+        speaker_name or "",
+        horizon,
+        as_said,
+        stated,
+        due,
+        probability,
+        kind,
+        at,
+        actor,
+        from_s,
+        to_s,
+        from_o,
+        to_o,
+        reason,
+        review_after,
+        note,
+        evidence,
+        quote,
+        section,
+        timestamp,
+        criteria,
+        src_title,
+        src_kind,
+        src_url,
+        src_published,
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date | datetime):  # datetime is a date: one isoformat for both
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return csv_cell(value)
+    if isinstance(value, list):
+        return csv_cell(" ".join(value))
+    return csv_cell(_json_value(value) if isinstance(value, date | Decimal) else str(value))
+
+
+def stream_export(
+    fmt: str,
+    filters: ExportFilters | None = None,
+    *,
+    public: bool = False,
+    chunk_size: int = CHUNK_SIZE,
+    rows: Iterable[tuple[Any, ...]] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The export as text chunks of up to `chunk_size` rows (CSV starts with its header).
+
+    `public` replaces reviewers' user names with "reviewer"; `rows` substitutes the
+    database tuples (event_rows() by default); `on_rows(n)` is told how many rows each
+    chunk held (the command's progress bar).
+    """
+    check_format(fmt)
+    source_rows = event_rows(filters or ExportFilters(), chunk_size) if rows is None else rows
+    buffer = io.StringIO()
+    # The default "\r\n" terminator (RFC 4180) also makes the writer quote a cell holding a
+    # bare "\r"; with "\n" it would not, and a reader would split the row there.
+    writer = csv.writer(buffer)
+    if fmt == "csv":
+        writer.writerow(EXPORT_FIELDS)
+    pending = 0
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_value).encode
+    for values in source_rows:
+        row = _row(values, public)
+        if fmt == "csv":
+            writer.writerow([_csv_value(v) for v in row])
+        else:
+            buffer.write(dumps(dict(zip(EXPORT_FIELDS, row, strict=True))))
+            buffer.write("\n")
+        pending += 1
+        if pending >= chunk_size:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if on_rows:
+                on_rows(pending)
+            pending = 0
+    tail = buffer.getvalue()
+    if tail:
+        yield tail
+    if on_rows and pending:
+        on_rows(pending)
+
+
+def count_rows(filters: ExportFilters) -> int:
+    """How many rows stream_export() will produce (for a progress bar's total)."""
+    total = _events(filters).count()
+    if not filters.has_date_range:
+        total += _without_history(filters).count()
+    return total
