@@ -253,7 +253,20 @@ class PredictionAdmin(StaffMayReadMixin, admin.ModelAdmin):
         ),
         (
             "Review (changed only by recording a decision below)",
-            {"fields": readonly_fields + ["seen_version"]},
+            {
+                "fields": [
+                    "status",
+                    "outcome",
+                    "unresolvable_reason",
+                    "review_after",
+                    "flagged_at",
+                    "resolved_at",
+                ]
+            },
+        ),
+        (
+            "Record",
+            {"fields": ["version", "created_at", "updated_at", "seen_version"], "classes": ["collapse"]},
         ),
     ]
 
@@ -291,9 +304,17 @@ class PredictionAdmin(StaffMayReadMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Prediction | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or not self.has_change_permission(request, obj):
-            # The lock's hidden field belongs to the edit form only.
+            # The lock's hidden field belongs to the edit form only; a reader sees the
+            # speaker by name, or "Unattributed (panel)" rather than a bare dash.
+            swap = {"seen_version": None, "speaker": "speaker_name"} if obj else {"seen_version": None}
             fieldsets = [
-                (name, {**opts, "fields": [f for f in opts["fields"] if f != "seen_version"]})
+                (
+                    name,
+                    {
+                        **opts,
+                        "fields": [swap.get(f, f) for f in opts["fields"] if swap.get(f, f) is not None],
+                    },
+                )
                 for name, opts in fieldsets
             ]
         return fieldsets
