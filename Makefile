@@ -24,6 +24,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 setup: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_predictions $(SEED)
+	$(PY) manage.py install_schedule
 	$(PY) manage.py ensure_admin
 
 run: setup
