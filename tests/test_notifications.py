@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
+from django.core.management import call_command
 from django.utils import timezone
 
 from predictions.decisions import Actor, reopen, resolve
@@ -245,3 +246,18 @@ def test_a_reopened_prediction_is_reminded_of_from_when_it_was_reopened(
     assert send_reminder(date(2027, 3, 9)) == 1
     # Reopened, never flagged again: not "newly due" for the digest.
     assert send_digest() == 0
+
+
+def test_the_command_sends_the_digest_now_when_asked(
+    make_prediction: MakePrediction, reviewer, capsys
+) -> None:
+    p = make_prediction(due_on=date(2026, 12, 31))
+    call_command("flag_due_predictions", "--as-of", "2027-01-01", "--notify")
+    assert capsys.readouterr().out.splitlines() == [
+        "Flagged 1 prediction as due for review (as of 2027-01-01).",
+        "Sent the reviewers a digest listing 1.",
+    ]
+    [message] = mail.outbox
+    assert link(p) in message.body
+    call_command("flag_due_predictions", "--as-of", "2027-01-01", "--notify")
+    assert capsys.readouterr().out.splitlines()[-1] == "No digest to send."

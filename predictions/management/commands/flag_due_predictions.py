@@ -38,5 +38,5 @@ class Command(BaseCommand):
         if notify:
             listed = send_digest()
             self.stdout.write(
-                f"Digest sent listing {listed} predictions." if listed else "No digest to send."
+                f"Sent the reviewers a digest listing {listed}." if listed else "No digest to send."
             )
