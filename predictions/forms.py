@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
 from django.utils import timezone
 
 from . import decisions
@@ -167,7 +168,10 @@ class PredictionForm(forms.ModelForm):
         seen = data.get("seen_version")
         # The admin runs the whole change view in one transaction, so this row lock holds
         # until the save: no decision can slip in between the check and the write.
-        current = Prediction.objects.select_for_update().only("version").get(pk=self.instance.pk)
+        rows = Prediction.objects.only("version")
+        if transaction.get_connection().in_atomic_block:  # PostgreSQL refuses FOR UPDATE outside one
+            rows = rows.select_for_update()
+        current = rows.get(pk=self.instance.pk)
         if seen is None or seen != current.version:
             raise ValidationError(decisions.describe_change(self.instance.pk), code="stale")
         return data

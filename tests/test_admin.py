@@ -641,6 +641,40 @@ def test_the_list_makes_the_same_number_of_queries_for_5_or_50_predictions(
     assert with_50 <= 10
 
 
-def test_speaker_and_source_are_picked_by_autocomplete(db: None) -> None:
-    assert PredictionAdmin.autocomplete_fields == ["speaker", "source"]
-    assert PredictionAdmin.show_full_result_count is False
+def test_the_speaker_picker_answers_a_search_among_thousands_with_one_page(client: Client) -> None:
+    client.force_login(User.objects.create_superuser("erin", "erin@example.org", "password"))
+    Speaker.objects.bulk_create(Speaker(name=f"Speaker {i:04}", slug=f"speaker-{i:04}") for i in range(2000))
+
+    def pick(term: str) -> dict[str, Any]:
+        response = client.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "predictions", "model_name": "prediction", "field_name": "speaker", "term": term},
+        )
+        assert response.status_code == 200
+        return response.json()
+
+    # Every one matches "Speaker": one page of 20, in name order, and a next page.
+    everyone = pick("Speaker")
+    assert [r["text"] for r in everyone["results"]][:2] == ["Speaker 0000", "Speaker 0001"]
+    assert len(everyone["results"]) == 20
+    assert everyone["pagination"]["more"] is True
+    assert [r["text"] for r in pick("1234")["results"]] == ["Speaker 1234"]
+
+
+def test_deferring_a_resolved_prediction_is_refused_with_a_message(
+    alice_client: Client, make_due: Any
+) -> None:
+    p = make_due()
+    decisions.resolve(p, outcome=Outcome.HELD_UP, note="held", actor=Actor(None, "carol"))
+    until = timezone.localdate() + timedelta(days=10)
+
+    response = alice_client.post(
+        decide_url(p, "defer"),
+        {"defer-until": until.isoformat(), "defer-note": "wait", "defer-version": str(p.version)},
+        follow=True,
+    )
+
+    assert "A resolved prediction is reopened, not deferred." in response.content.decode()
+    p.refresh_from_db()
+    assert (p.status, p.review_after) == (Status.RESOLVED, None)
+    assert p.events.count() == 1
