@@ -458,6 +458,25 @@ def test_an_edit_of_the_details_never_touches_status_or_outcome(client: Client, 
     assert not Event.objects.exists()
 
 
+def test_a_decision_made_on_a_page_loaded_before_an_edit_is_refused_naming_the_edit(
+    client: Client, alice_client: Client, make_due: Any
+) -> None:
+    p = make_due(claim="Original claim.")
+    seen = alice_client.get(change_url(p)).context["decision"]["forms"]["resolve"].initial["version"]
+    editor = Client()
+    editor.force_login(User.objects.create_superuser("erin", "erin@example.org", "password"))
+    edited = editor.post(change_url(p), form_data(editor.get(change_url(p))) | {"claim": "A sharper claim."})
+    assert edited.status_code == 302
+
+    response = alice_client.post(decide_url(p, "resolve"), resolve_data(p) | {"resolve-version": str(seen)})
+
+    message = response.context["decision"]["forms"]["resolve"].non_field_errors()[0]
+    assert "its details were edited at" in message
+    p.refresh_from_db()
+    assert (p.claim, p.status) == ("A sharper claim.", Status.DUE)
+    assert not Event.objects.exists()
+
+
 def form_data(response: Any) -> dict[str, Any]:
     """What the browser would post back from an admin change page, unchanged."""
     data: dict[str, Any] = {}
@@ -591,6 +610,38 @@ def test_the_history_is_shown_read_only_with_evidence_links(alice_client: Client
     assert "carol" in content
     assert "Due for review → Resolved: Held up" in content
     assert "events-0-DELETE" not in content
+
+
+def test_posting_a_delete_for_a_history_row_through_the_change_form_deletes_nothing(
+    client: Client, make_due: Any
+) -> None:
+    client.force_login(User.objects.create_superuser("erin", "erin@example.org", "password"))
+    p = make_due()
+    decisions.resolve(p, outcome=Outcome.HELD_UP, note="held", actor=Actor(None, "carol"))
+    event = p.events.get()
+    data = form_data(client.get(change_url(p)))
+    data |= {"events-0-id": str(event.pk), "events-0-DELETE": "on", "events-0-note": "rewritten"}
+
+    client.post(change_url(p), data)
+
+    assert Event.objects.get(pk=event.pk).note == "held"
+
+
+def test_the_bulk_delete_action_cannot_remove_a_prediction_with_history(
+    client: Client, make_due: Any
+) -> None:
+    client.force_login(User.objects.create_superuser("erin", "erin@example.org", "password"))
+    p = make_due()
+    decisions.resolve(p, outcome=Outcome.HELD_UP, note="held", actor=Actor(None, "carol"))
+
+    response = client.post(
+        CHANGELIST + "?status=all",
+        {"action": "delete_selected", "_selected_action": [str(p.pk)], "post": "yes"},
+    )
+
+    assert response.status_code == 200  # the "protected objects" page, not a redirect after deleting
+    assert Prediction.objects.filter(pk=p.pk).exists()
+    assert p.events.count() == 1
 
 
 def test_history_rows_have_no_admin_page_of_their_own(db: None) -> None:

@@ -33,7 +33,12 @@ def due(make_prediction: Any) -> Prediction:
 @pytest.fixture
 def resolved(make_prediction: Any) -> Prediction:
     p = make_prediction(stated_on=date(2025, 1, 31), due_on=date(2025, 12, 31), status=Status.DUE)
-    decisions.resolve(p, outcome=Outcome.HELD_UP, note="held", actor=Actor(None, "carol"))
+    decisions.resolve(
+        p,
+        outcome=Outcome.HELD_UP,
+        note="Judged by carol from the vendor report.",
+        actor=Actor(None, "carol"),
+    )
     return p
 
 
@@ -129,7 +134,9 @@ def test_staff_without_the_permission_can_read_the_queue_and_a_prediction(
     assert list(queue.context["cl"].result_list) == [resolved]
     assert page.status_code == 200
     content = page.content.decode()
-    assert "held" in content  # the history is readable
+    [history] = page.context["inline_admin_formsets"]
+    assert len(history.formset.forms) == 1
+    assert "Judged by carol from the vendor report." in content  # the history is readable
     assert "decision" not in page.context
     assert "Recording or changing an outcome needs" in content
     assert 'form="decision-resolve"' not in content
