@@ -109,3 +109,11 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
     assert page.locator("#probabilities").get_by_text("No probabilities given").count() == 1
 
     page.screenshot(path=str(ARTIFACTS / "scorecard.png"), full_page=True)
+
+    # From the scorecard to the prediction: its history names the role, never the reviewer.
+    page.locator("#recently-resolved a", has_text="superhuman coder").click()
+    page.wait_for_url("**/predictions/*/")
+    assert page.locator(".prediction .status .badge").inner_text() == "Held up"
+    assert page.locator("#history .actor").all_inner_texts() == ["Reviewer"]
+    assert page.locator("#history .evidence a").get_attribute("href") == "https://example.org/a"
+    assert "alice" not in page.content()
