@@ -27,6 +27,7 @@ from django.utils.text import Truncator
 
 from . import decisions
 from .decisions import Actor, DecisionError
+from .export_views import export_history_csv
 from .forms import DeferForm, OutcomeFields, OutcomeForm, PredictionForm, ReopenForm
 from .models import Event, Outcome, Prediction, Source, Speaker, Status
 
@@ -85,8 +86,14 @@ class ReviewQueueFilter(admin.SimpleListFilter):
             ("all", "All"),
         ]
 
+    def __init__(self, request: HttpRequest, params: dict, model: type[Model], model_admin: Any) -> None:
+        # A link that picks a status as a plain field lookup (?status__exact=resolved, as
+        # e-mails may carry) chose already: the queue default must not narrow it further.
+        self.status_chosen_elsewhere = any(key.startswith("status__") for key in params)
+        super().__init__(request, params, model, model_admin)
+
     def value(self) -> str:
-        return super().value() or self.DEFAULT
+        return super().value() or ("all" if self.status_chosen_elsewhere else self.DEFAULT)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Prediction]) -> QuerySet[Prediction]:
         value = self.value()
@@ -221,7 +228,7 @@ class PredictionAdmin(StaffMayReadMixin, admin.ModelAdmin):
     autocomplete_fields = ["speaker", "source"]
     inlines = [EventInline]
     # A plain list, so other features add their actions with a one-line edit.
-    actions = ["record_outcome"]
+    actions = ["record_outcome", export_history_csv]
     readonly_fields = [
         "status",
         "outcome",

@@ -343,7 +343,7 @@ def test_the_admin_action_exports_the_selected_predictions_history(client, staff
     client.force_login(staff)
     selected = [history["called"].pk, history["quiet"].pk]
     response = client.post(
-        "/admin/predictions/prediction/",
+        "/admin/predictions/prediction/?status=all",  # the list opens on the review queue
         {"action": "export_history_csv", "_selected_action": selected},
     )
     assert response.status_code == 200
