@@ -118,6 +118,18 @@ def test_a_reviewer_can_choose_all_statuses(
     assert b'href="?status=all"' in response.content
 
 
+def test_a_link_choosing_a_status_as_a_field_lookup_is_not_narrowed_to_the_queue(
+    alice_client: Client, make_due: Any, make_prediction: Any
+) -> None:
+    due = make_due()
+    resolved = make_prediction(status=Status.RESOLVED, outcome=Outcome.HELD_UP)
+
+    assert list(alice_client.get(CHANGELIST, {"status__exact": "resolved"}).context["cl"].result_list) == [
+        resolved
+    ]
+    assert list(alice_client.get(CHANGELIST, {"status__exact": "due"}).context["cl"].result_list) == [due]
+
+
 def test_the_speaker_filter_offers_the_unattributed_predictions(
     alice_client: Client, make_due: Any, speaker: Speaker
 ) -> None:
