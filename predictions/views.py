@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import charts
 from .decisions import SCHEDULER
@@ -187,7 +187,7 @@ def coming_due(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
     )
 
 
-@require_GET
+@require_safe
 def scorecard(request: HttpRequest) -> HttpResponse:
     speakers = list(Speaker.objects.order_by("name"))
     sources = list(Source.objects.all())
@@ -292,12 +292,12 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     return render(request, "predictions/speaker.html", context)
 
 
-@require_GET
+@require_safe
 def speaker_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return speaker_page(request, get_object_or_404(Speaker, slug=slug))
 
 
-@require_GET
+@require_safe
 def unattributed(request: HttpRequest) -> HttpResponse:
     return speaker_page(request, None)
 
@@ -340,7 +340,7 @@ class PublicEvent:
     evidence: list[tuple[str, str]]  # (text, href or "" when not a web link)
 
 
-@require_GET
+@require_safe
 def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     prediction = get_object_or_404(Prediction.objects.select_related("speaker", "source"), pk=pk)
     history = [

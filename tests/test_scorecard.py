@@ -469,3 +469,9 @@ def test_the_number_of_queries_is_the_same_at_10_and_1000_predictions(
 def tracked(response: object) -> int:
     context = response.context
     return (context.get("totals") or context.get("tally")).tracked
+
+
+def test_the_public_pages_answer_head_and_refuse_post(scored) -> None:
+    client = Client()
+    assert client.head("/scorecard/").status_code == 200
+    assert client.post("/scorecard/").status_code == 405
