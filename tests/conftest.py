@@ -129,3 +129,27 @@ def page(browser, live_server) -> Iterator[object]:
     pg.set_default_timeout(15_000)
     yield pg
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def reviewers_group_after_flush(request: pytest.FixtureRequest) -> None:
+    """Put migration 0003's Reviewers group back for transactional tests.
+
+    A transactional test (live_server, transaction=True) ends by flushing every table, and
+    the flush recreates content types and permissions (post_migrate) but not data that a
+    migration wrote, so the next transactional test on the same worker would find no
+    Reviewers group. serialized_rollback is no cure when some tests use it and others don't:
+    its restored content types then collide with the ones post_migrate recreated.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction", False)) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("predictions.migrations.0003_reviewers_group").forward(apps, None)

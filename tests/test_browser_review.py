@@ -12,10 +12,9 @@ from django.utils import timezone
 from predictions.models import Event, EventKind, Outcome, Prediction, Status
 from tests.conftest import ARTIFACTS
 
-# transaction=True: the live server reads what the test wrote. serialized_rollback=True: an
-# earlier transactional test flushed the tables, the Reviewers group from migration 0003 too;
-# this puts the migrated data back before the test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# transaction=True: the live server reads what the test wrote (conftest puts the Reviewers
+# group back after an earlier transactional test's flush).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FLAGGED_KEYS = ["bigger-compute-clusters-2026", "two-thousand-dollar-subscription-2026"]
 
