@@ -33,8 +33,10 @@ run: setup
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest -n 2
 
+# Export benchmark on a throwaway database (PostgreSQL when DATABASE_URL is set, else
+# SQLite): BENCH_EVENTS=1000000 make bench for the full run. Prints figures, asserts none.
 bench: $(VENV)/.dev-installed
-	@echo "No benchmarks yet."
+	$(PY) manage.py bench_export
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -102,7 +102,9 @@ Public downloads replace reviewers' user names in `actor` with "reviewer" ("sche
 stays)."""
 
 NoSpace = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=2000)]
-# Exported text is carried exactly as stored: no stripping, so the round trip is exact.
+# Exported text is carried exactly as stored: no stripping, so the round trip is exact; and
+# only what the database itself enforces is required (a claim is never empty), so that an
+# export is always readable by the import.
 Exact = Annotated[str, StringConstraints(min_length=1)]
 
 
@@ -151,7 +153,7 @@ class ExportRow(Strict):
     )
     speaker_name: str = Field(description="The speaker's name; empty when unattributed.")
     horizon: Horizon
-    horizon_as_said: Exact
+    horizon_as_said: str
     stated_on: date
     due_on: date
     probability: Annotated[Decimal | None, Blank] = Field(ge=0, le=1, max_digits=4, decimal_places=3)
@@ -175,8 +177,8 @@ class ExportRow(Strict):
     quote: str
     section: str
     source_timestamp: Annotated[int | None, Blank] = Field(ge=0)
-    resolution_criteria: Exact
-    source_title: Exact
+    resolution_criteria: str
+    source_title: str
     source_kind: SourceKind
     source_url: HttpUrl | Literal[""]
     source_published_on: date

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import urllib.request
 from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
@@ -388,3 +389,34 @@ def test_the_file_written_is_utf8_with_non_ascii_text(history, tmp_path):
         rows_of("jsonl", target.read_text(encoding="utf-8"))[-1].claim
         == "Žluťoučký kůň — “quoted” \u2028 line"
     )
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("stderr", "shows_bar"), [(Terminal, True), (StringIO, False)])
+def test_the_command_shows_a_progress_bar_only_on_a_terminal(
+    history, tmp_path, monkeypatch, stderr, shows_bar
+):
+    err = stderr()
+    monkeypatch.setattr("sys.stderr", err)
+    call_command(
+        "export_resolutions", "--format", "csv", "--output", str(tmp_path / "o.csv"), stdout=StringIO()
+    )
+    assert ("5/5" in err.getvalue()) is shows_bar  # tqdm's "rows done/total"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_http_download_arrives_whole_and_chunked(history, live_server, settings):
+    # Through a real WSGI server, not the test client: the response is sent as it is made.
+    settings.PUBLIC_EXPORT = True
+    with urllib.request.urlopen(f"{live_server.url}/export/resolutions.csv?horizon=near") as response:
+        assert response.headers["Content-Length"] is None  # streamed: the size is not known up front
+        text = response.read().decode()
+    assert [(r.key, r.event, r.actor) for r in rows_of("csv", text)] == [
+        ("p4", "flagged", "scheduler"),
+        ("p1", "flagged", "scheduler"),
+        ("p1", "resolved", "reviewer"),
+    ]

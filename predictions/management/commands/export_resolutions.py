@@ -58,11 +58,7 @@ class Command(BaseCommand):
         except OSError as e:
             raise CommandError(f"--output: cannot write {output} ({e.strerror}).") from e
         # A progress bar only for a person watching: never in a pipe, a log or cron mail.
-        bar = (
-            tqdm(total=count_rows(filters), unit="row", unit_scale=True, desc="export")
-            if sys.stderr.isatty()
-            else None
-        )
+        bar = tqdm(total=count_rows(filters), unit="row", desc="export") if sys.stderr.isatty() else None
         written = 0
 
         def count(n: int) -> None:
