@@ -294,11 +294,15 @@ def _csv_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
         what += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
         yield 0, None, f"file: header: {'; '.join(what)}"
         return
-    for number, cells in enumerate(reader, start=1):
-        if len(cells) != len(header):
-            yield number, None, f"row {number}: has {len(cells)} cells, the header has {len(header)}"
-            continue
-        yield number, {name: csv_uncell(cell) for name, cell in zip(header, cells, strict=True)}, ""
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            if len(cells) != len(header):
+                yield number, None, f"row {number}: has {len(cells)} cells, the header has {len(header)}"
+                continue
+            yield number, {name: csv_uncell(cell) for name, cell in zip(header, cells, strict=True)}, ""
+    except csv.Error as e:  # e.g. a cell over the csv module's size limit, or a stray NUL
+        yield number + 1, None, f"row {number + 1}: not readable as CSV ({e})"
 
 
 def read_export(path: Path, fmt: str) -> Iterator[tuple[int, ExportRow | None, list[str]]]:
@@ -404,6 +408,7 @@ def _write_predictions(gathered: _Gathered, result: ImportResult) -> dict[tuple[
         if differs:
             for k, v in differs.items():
                 setattr(current, k, v)
+            current.updated_at = timezone.now()  # auto_now is applied by save(), not bulk_update()
             changed.append(current)
         else:
             result.unchanged["predictions"] += 1

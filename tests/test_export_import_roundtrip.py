@@ -316,3 +316,10 @@ def test_a_byte_order_mark_from_a_spreadsheet_is_not_read_as_part_of_the_header(
     path = tmp_path / "bom.csv"
     path.write_text("\ufeff" + text, encoding="utf-8")
     assert "file: no rows" in failing_import(path)
+
+
+def test_a_csv_the_csv_reader_cannot_read_is_named_not_a_traceback(decided, tmp_path):
+    text = export_text("csv") + '1,"' + "x" * 200_000 + '"\r\n'
+    path = tmp_path / "huge.csv"
+    path.write_text(text, encoding="utf-8")
+    assert "row 37: not readable as CSV (field larger than field limit" in failing_import(path)
