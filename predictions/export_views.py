@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .exporting import CONTENT_TYPES, ExportError, ExportFilters, check_format, parse_filters, stream_export
 from .schemas import export_json_schema
@@ -66,7 +66,7 @@ def resolutions(request: HttpRequest, fmt: str, *, public: bool) -> HttpResponse
     return streamed(fmt, filters, public=public, filename=f"resolutions.{fmt}")
 
 
-@require_GET
+@require_safe  # HEAD too, as the other public pages: a link checker may ask
 def schema(request: HttpRequest) -> JsonResponse:
     """The row format's JSON Schema: public, it holds no data."""
     return JsonResponse(export_json_schema(), json_dumps_params={"indent": 2})

@@ -284,6 +284,8 @@ def test_the_json_schema_is_published_for_everyone(client):
     assert schema == json.loads(json.dumps(export_json_schema()))
     assert list(schema["properties"]) == list(EXPORT_FIELDS)
     assert schema["properties"]["schema_version"]["const"] == 1
+    assert client.head("/export/schema.json").status_code == 200
+    assert client.post("/export/schema.json").status_code == 405
     assert "has no history yet still gets exactly one row" in schema["description"]
 
 
