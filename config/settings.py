@@ -6,6 +6,7 @@ psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECR
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -142,6 +143,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+if DEBUG:
+    # In development whitenoise serves from the apps' static folders (finders); the
+    # collectstatic folder is made only for production, so its absence is expected here.
+    warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
