@@ -430,8 +430,10 @@ def _write_events(
 ) -> set[int]:
     """Add the file's events not yet present; the ids of the predictions that got any.
 
-    An event is already present when its prediction has one of the same time, kind and
-    actor: that is how a second import of the same file changes nothing.
+    An event is already present when its prediction has one of the same time and kind:
+    that is how a second import of the same file changes nothing. Not the actor too: a
+    public export names every reviewer "reviewer", and merging one back would otherwise
+    add a copy of each decision to a history that can never drop it again.
     """
     touched: set[int] = set()
     batch: list[Event] = []
@@ -440,11 +442,11 @@ def _write_events(
         present = set(
             Event.objects.filter(
                 prediction_id__in={e.prediction_id for e in batch}, at__in={e.at for e in batch}
-            ).values_list("prediction_id", "at", "kind", "actor_name")
+            ).values_list("prediction_id", "at", "kind")
         )
         fresh = []
         for event in batch:
-            ident = (event.prediction_id, event.at, event.kind, event.actor_name)
+            ident = (event.prediction_id, event.at, event.kind)
             if ident in present:
                 result.events_present += 1
                 continue

@@ -230,6 +230,17 @@ def test_a_public_export_imports_with_reviewers_as_reviewer(decided, tmp_path):
     assert set(Event.objects.values_list("actor_name", flat=True)) == {"scheduler", "reviewer"}
 
 
+def test_a_public_export_merged_back_into_its_own_instance_adds_no_history(decided, tmp_path):
+    # Its events name "reviewer" where this instance has "alice" or "dora": they are the same
+    # events all the same, and a duplicate could never be removed from the append-only history.
+    path = tmp_path / "public.jsonl"
+    path.write_text("".join(stream_export("jsonl", public=True)), encoding="utf-8")
+    events = list(Event.objects.order_by("pk").values())
+    out = import_file(path)
+    assert "events: 0 added, 18 already present" in out
+    assert list(Event.objects.order_by("pk").values()) == events
+
+
 # --- Bad export files: every problem named by row and field, nothing written -----------
 
 
