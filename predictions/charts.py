@@ -148,11 +148,11 @@ def accuracy_chart(
 def due_bucket(year: int, this_year: int) -> tuple[int, str]:
     """The timeline bucket of a due year: (sort key, label).
 
-    Single years until the end of the decade after next (2026 -> up to 2039), then whole
-    decades: the seed's long-term dates reach 2126, and a linear time axis would crush
-    every near-term column into one pixel.
+    Single years until the end of the next decade (2026 and 2030 -> up to 2039 and 2049),
+    then whole decades: the seed's long-term dates reach 2126, and a linear time axis
+    would crush every near-term column into one pixel.
     """
-    yearly_until = ((this_year + 9) // 10 + 1) * 10
+    yearly_until = (this_year // 10 + 2) * 10
     if year < yearly_until:
         return year, str(year)
     decade = year // 10 * 10

@@ -157,6 +157,9 @@ def test_due_years_are_single_years_then_decades() -> None:
     assert charts.due_bucket(2039, 2026) == (2039, "2039")
     assert charts.due_bucket(2040, 2026) == (2040, "2040s")
     assert charts.due_bucket(2126, 2026) == (2120, "2120s")
+    # A decade's first year is no different: in 2030 the next decade is the 2040s.
+    assert charts.due_bucket(2049, 2030) == (2049, "2049")
+    assert charts.due_bucket(2050, 2030) == (2050, "2050s")
 
 
 def test_timeline_buckets_merge_a_decade_and_keep_time_order() -> None:
