@@ -35,7 +35,11 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-        self.stdout.write(f"Serving http://{addr}/ with the django-q2 cluster beside it. Ctrl-C stops both.")
+        self.stdout.write(
+            f"Serving http://{addr}/ (pid {children['web'].pid}) with the django-q2 cluster "
+            f"beside it (pid {children['cluster'].pid}). Ctrl-C stops both.",
+        )
+        self.stdout.flush()
         try:
             while not stopping and all(p.poll() is None for p in children.values()):
                 time.sleep(0.2)
@@ -46,9 +50,12 @@ class Command(BaseCommand):
             self._stop(children)
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        # SIGTERM to each child's main process only: qcluster stops its own workers in
+        # order, and signalling them all at once leaves it waiting on the dead. The whole
+        # group is killed only when the bounded wait runs out.
         for proc in children.values():
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.terminate()
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         for name, proc in children.items():
             try:
