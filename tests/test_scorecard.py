@@ -43,7 +43,7 @@ from django.test.utils import CaptureQueriesContext
 from predictions.decisions import Actor, resolve
 from predictions.models import Horizon, Outcome, Prediction, Source, Speaker, Status, UnresolvableReason
 from predictions.scoring import Tally
-from predictions.tasks import flag_due
+from predictions.tasks import flag_due, flag_one
 from predictions.views import timestamped_url
 
 pytestmark = pytest.mark.django_db
@@ -475,3 +475,15 @@ def test_the_public_pages_answer_head_and_refuse_post(scored) -> None:
     client = Client()
     assert client.head("/scorecard/").status_code == 200
     assert client.post("/scorecard/").status_code == 405
+
+
+def test_the_history_says_which_time_zone_its_times_are_in(make_prediction, settings) -> None:
+    # TIME_ZONE comes from the environment: 12:00 UTC is 07:00 in New York, and says so.
+    settings.TIME_ZONE = "America/New_York"
+    p = make_prediction()
+    flag_one(p.pk, date(2027, 1, 1), at=datetime(2027, 1, 2, 12, 0, tzinfo=UTC))
+    html = get(p.get_absolute_url()).content.decode()
+    assert '<time datetime="2027-01-02T07:00:00-05:00">2 Jan 2027, 07:00 EST</time>' in html
+    settings.TIME_ZONE = "UTC"
+    html = get(p.get_absolute_url()).content.decode()
+    assert '<time datetime="2027-01-02T12:00:00+00:00">2 Jan 2027, 12:00 UTC</time>' in html
