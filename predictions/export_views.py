@@ -20,7 +20,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_safe
 
-from .exporting import CONTENT_TYPES, ExportError, ExportFilters, check_format, parse_filters, stream_export
+from .exporting import (
+    CONTENT_TYPES,
+    ExportError,
+    ExportFilters,
+    check_format,
+    parse_filters,
+    single_values,
+    stream_export,
+)
 from .schemas import export_json_schema
 
 
@@ -60,7 +68,7 @@ def streamed(fmt: str, filters: ExportFilters, *, public: bool, filename: str) -
 def resolutions(request: HttpRequest, fmt: str, *, public: bool) -> HttpResponse:
     try:
         check_format(fmt)
-        filters = parse_filters(request.GET.dict())
+        filters = parse_filters(single_values(request.GET))
     except ExportError as e:
         return HttpResponseBadRequest(f"{e}\n", content_type="text/plain; charset=utf-8")
     return streamed(fmt, filters, public=public, filename=f"resolutions.{fmt}")

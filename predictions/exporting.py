@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from .models import Event, Horizon, Prediction, Source, Speaker
@@ -66,6 +67,15 @@ def _parse_date(name: str, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ExportError(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+def single_values(query: QueryDict) -> dict[str, str]:
+    """A query string's parameters, each given once: `?horizon=near&horizon=long` would
+    otherwise export the long-term predictions only, as if it had been asked for them."""
+    for name, values in query.lists():
+        if len(values) > 1:
+            raise ExportError(f"{name}: given {len(values)} times; a filter takes one value.")
+    return query.dict()
 
 
 def parse_filters(params: Mapping[str, Any]) -> ExportFilters:

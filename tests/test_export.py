@@ -178,6 +178,10 @@ def test_downloads_filter_by_speaker_source_horizon_and_dates(client, staff, his
             "/export/resolutions.csv?since=2027-02-01&until=2027-01-01",
             "since: 2027-02-01 is after until 2027-01-01.",
         ),
+        (
+            "/export/resolutions.csv?horizon=near&horizon=long",
+            "horizon: given 2 times; a filter takes one value.",
+        ),
     ],
 )
 def test_bad_format_dates_and_filter_values_are_a_clear_400(client, staff, history, url, message):
