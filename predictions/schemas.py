@@ -20,7 +20,18 @@ from pydantic import (
     model_validator,
 )
 
-from .models import EventKind, Horizon, Outcome, SourceKind, Status, UnresolvableReason
+from .models import (
+    Event,
+    EventKind,
+    Horizon,
+    Outcome,
+    Prediction,
+    Source,
+    SourceKind,
+    Speaker,
+    Status,
+    UnresolvableReason,
+)
 
 IMPORT_FORMAT = "prediction-tracker/predictions/v1"
 
@@ -29,20 +40,26 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200)]
 
 
+def fits(model: type, name: str) -> Any:
+    """The column's length limit, so an overlong value is a validation error naming its
+    record and field, not a DataError traceback (PostgreSQL) or stored past it (SQLite)."""
+    return Field(max_length=model._meta.get_field(name).max_length)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class SpeakerIn(Strict):
     slug: Slug
-    name: Text
-    bio: str = ""
+    name: Annotated[Text, fits(Speaker, "name")]
+    bio: Annotated[str, fits(Speaker, "bio")] = ""
     url: HttpUrl | Literal[""] = ""
 
 
 class SourceIn(Strict):
     slug: Slug
-    title: Text
+    title: Annotated[Text, fits(Source, "title")]
     kind: SourceKind = SourceKind.PODCAST
     url: HttpUrl | Literal[""] = ""
     published_on: date
@@ -56,10 +73,10 @@ class PredictionIn(Strict):
     )
     claim: Text
     quote: str = ""
-    section: str = ""
+    section: Annotated[str, fits(Prediction, "section")] = ""
     source_timestamp: int | None = Field(default=None, ge=0)
     horizon: Horizon
-    horizon_as_said: Text = "unstated"
+    horizon_as_said: Annotated[Text, fits(Prediction, "horizon_as_said")] = "unstated"
     stated_on: date | None = Field(default=None, description="Defaults to the source's date.")
     due_on: date | None = Field(default=None, description="Defaults from the horizon.")
     resolution_criteria: Text
@@ -151,9 +168,11 @@ class ExportRow(Strict):
     speaker: Annotated[Slug | None, Blank] = Field(
         description="The speaker's slug; empty/null when unattributed (said on the panel)."
     )
-    speaker_name: str = Field(description="The speaker's name; empty when unattributed.")
+    speaker_name: Annotated[str, fits(Speaker, "name")] = Field(
+        description="The speaker's name; empty when unattributed."
+    )
     horizon: Horizon
-    horizon_as_said: str
+    horizon_as_said: Annotated[str, fits(Prediction, "horizon_as_said")]
     stated_on: date
     due_on: date
     probability: Annotated[Decimal | None, Blank] = Field(ge=0, le=1, max_digits=4, decimal_places=3)
@@ -161,7 +180,7 @@ class ExportRow(Strict):
         description="What happened; empty/null on the one row of a prediction with no history yet."
     )
     at: Annotated[AwareDatetime | None, Blank] = Field(description="When it happened (UTC, ISO 8601).")
-    actor: str = Field(
+    actor: Annotated[str, fits(Event, "actor_name")] = Field(
         description='Who: a reviewer\'s user name, "scheduler", or "reviewer" in a public download.'
     )
     from_status: StatusOrBlank
@@ -175,10 +194,10 @@ class ExportRow(Strict):
         description="Evidence links (in CSV: separated by single spaces)."
     )
     quote: str
-    section: str
+    section: Annotated[str, fits(Prediction, "section")]
     source_timestamp: Annotated[int | None, Blank] = Field(ge=0)
     resolution_criteria: str
-    source_title: str
+    source_title: Annotated[str, fits(Source, "title")]
     source_kind: SourceKind
     source_url: HttpUrl | Literal[""]
     source_published_on: date

@@ -279,6 +279,7 @@ def write_jsonl(tmp_path: Path, rows: list[dict]) -> Path:
         ),
         (27, {"note": "left over"}, 'row 28 (key "{key}"): a row without an event has note set'),
         (9, {"colour": "red"}, 'row 10 (key "{key}"): colour: Extra inputs are not permitted'),
+        (9, {"actor": "x" * 151}, 'row 10 (key "{key}"): actor: String should have at most 150 characters'),
     ],
 )
 def test_a_bad_row_is_named_with_its_field_and_nothing_is_written(exported, tmp_path, row, changes, expected):

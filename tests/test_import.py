@@ -131,6 +131,11 @@ def test_a_changed_claim_is_updated_in_place(tmp_path):
             {"probability": 2},
             'predictions[1] (key "two"): probability: Input should be less than or equal to 1',
         ),
+        # Longer than the database column: named here, not a DataError on PostgreSQL.
+        (
+            {"section": "x" * 301},
+            'predictions[1] (key "two"): section: String should have at most 300 characters',
+        ),
     ],
 )
 def test_a_bad_record_is_named_with_its_field_and_nothing_is_written(tmp_path, changes, expected):
