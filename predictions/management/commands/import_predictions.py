@@ -7,7 +7,8 @@ from predictions.importing import ImportProblems, import_path
 
 class Command(BaseCommand):
     help = (
-        "Import predictions from a YAML or JSON file in the project's import format. "
+        "Import predictions from a YAML or JSON file in the project's import format, or an "
+        "export of the resolution history (.csv, .jsonl) with its whole history. "
         "Validates every record first; writes nothing unless the whole file is good. "
         "Importing the same file twice changes nothing."
     )
