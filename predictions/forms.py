@@ -59,8 +59,10 @@ class EvidenceField(forms.CharField):
             raise ValidationError(errors)
 
     def run_validators(self, value: list[str]) -> None:
-        # CharField's length validators would see a list; each line is checked in validate().
-        pass
+        # CharField's own validators (no NUL character, which PostgreSQL's jsonb refuses with
+        # a server error) are written for one string: run them on each line, not on the list.
+        for url in value:
+            super().run_validators(url)
 
 
 class DecisionFormMixin:

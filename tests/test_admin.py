@@ -260,6 +260,23 @@ def test_a_javascript_link_is_not_evidence(alice_client: Client, make_due: Any) 
     assert not Event.objects.exists()
 
 
+def test_a_null_character_in_an_evidence_link_is_a_form_error_not_a_server_error(
+    alice_client: Client, make_due: Any
+) -> None:
+    # URLValidator lets a NUL through in the path; PostgreSQL's jsonb then refuses the row.
+    p = make_due()
+
+    response = alice_client.post(
+        decide_url(p, "resolve"), resolve_data(p, evidence="https://example.org/a\x00b")
+    )
+
+    assert response.status_code == 200
+    assert response.context["decision"]["forms"]["resolve"].errors["evidence"] == [
+        "Null characters are not allowed."
+    ]
+    assert not Event.objects.exists()
+
+
 def test_unresolvable_without_a_reason_is_refused(alice_client: Client, make_due: Any) -> None:
     p = make_due()
 
