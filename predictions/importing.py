@@ -260,25 +260,26 @@ def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
     try:
         # utf-8-sig: a spreadsheet that saved the CSV again may have added a byte-order mark.
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            if fmt == "csv":
-                yield from _csv_rows(handle)
-            else:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        data = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        yield number, None, f"row {number}: not valid JSON ({e.msg})"
-                        continue
-                    if not isinstance(data, dict):
-                        yield number, None, f"row {number}: a row must be a JSON object"
-                        continue
-                    yield number, data, ""
+            yield from _csv_rows(handle) if fmt == "csv" else _jsonl_rows(handle)
     except OSError as e:
         raise ImportProblems([f"{path}: cannot read the file ({e.strerror})."]) from e
     except UnicodeDecodeError as e:
         raise ImportProblems([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})."]) from e
+
+
+def _jsonl_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield number, None, f"row {number}: not valid JSON ({e.msg})"
+            continue
+        if not isinstance(data, dict):
+            yield number, None, f"row {number}: a row must be a JSON object"
+            continue
+        yield number, data, ""
 
 
 def _csv_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
