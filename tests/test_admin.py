@@ -611,6 +611,37 @@ def test_the_bulk_action_records_none_if_one_changed_meanwhile(
     assert Event.objects.count() == 1  # Carol's only
 
 
+def test_the_bulk_action_refuses_a_confirmation_page_made_stale_by_a_change_that_kept_it_listed(
+    alice_client: Client, make_due: Any, carol: User
+) -> None:
+    # Listed under "All", Carol's decision does not drop the prediction from the action's
+    # list: only the version each row had on the confirmation page can refuse it.
+    chosen = [make_due(), make_due()]
+    versions = {f"version-{p.pk}": str(p.version) for p in chosen}
+    decisions.resolve(chosen[1], outcome=Outcome.DID_NOT_HOLD_UP, note="Carol.", actor=Actor.of(carol))
+
+    response = alice_client.post(
+        CHANGELIST + "?status=all",
+        {
+            "action": "record_outcome",
+            "_selected_action": [str(p.pk) for p in chosen],
+            "apply": "1",
+            "outcome": Outcome.HELD_UP,
+            "note": "All held.",
+            **versions,
+        },
+    )
+
+    assert response.status_code == 200
+    message = response.context["form"].non_field_errors()[0]
+    assert str(chosen[1]) in message
+    assert "Resolved by carol" in message
+    chosen[0].refresh_from_db()
+    chosen[1].refresh_from_db()
+    assert (chosen[0].status, chosen[1].outcome) == (Status.DUE, Outcome.DID_NOT_HOLD_UP)
+    assert Event.objects.count() == 1  # Carol's only
+
+
 # --- the history -------------------------------------------------------------------------------
 
 
