@@ -229,6 +229,24 @@ def test_the_reminder_subject_counts_the_predictions(
     assert send_reminder(date(2027, 1, 10)) == 0
 
 
+def test_a_prediction_whose_digest_is_still_to_be_sent_is_not_also_in_the_reminder(
+    make_prediction: MakePrediction, reviewer, time_machine
+) -> None:
+    time_machine.move_to(at(2027, 1, 1, 0, 5), tick=False)
+    p = make_prediction()
+    flag_due(date(2027, 1, 1))  # its digest never went out (say the mail server was down)
+
+    time_machine.move_to(at(2027, 1, 9, 0, 5), tick=False)
+    assert send_reminder(date(2027, 1, 9)) == 0  # the digest is retried instead
+    assert send_digest() == 1
+    assert send_reminder(date(2027, 1, 9)) == 1
+    assert [m.subject for m in mail.outbox] == [
+        "1 prediction is due for review",
+        "Reminder: 1 prediction has waited more than 7 days for review",
+    ]
+    assert all(p.claim in m.body for m in mail.outbox)
+
+
 def test_a_reopened_prediction_is_reminded_of_from_when_it_was_reopened(
     make_prediction: MakePrediction, reviewer, time_machine
 ) -> None:
