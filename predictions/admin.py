@@ -87,8 +87,8 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         ]
 
     def __init__(self, request: HttpRequest, params: dict, model: type[Model], model_admin: Any) -> None:
-        # A link that picks a status as a plain field lookup (?status__exact=resolved, as
-        # e-mails may carry) chose already: the queue default must not narrow it further.
+        # A link that picks a status as a plain field lookup (?status__exact=resolved, as a
+        # hand-made link may carry) chose already: the queue default must not narrow it further.
         self.status_chosen_elsewhere = any(key.startswith("status__") for key in params)
         super().__init__(request, params, model, model_admin)
 

@@ -52,11 +52,9 @@ def admin_url(prediction: Prediction) -> str:
 
 
 def queue_url() -> str:
-    return (
-        settings.SITE_ROOT
-        + reverse("admin:predictions_prediction_changelist")
-        + f"?status__exact={Status.DUE}"
-    )
+    # The queue filter's own parameter, so the list opens with "Due for review" shown as the
+    # chosen status (a plain ?status__exact= lookup lists the same rows under "All").
+    return settings.SITE_ROOT + reverse("admin:predictions_prediction_changelist") + "?status=due"
 
 
 def pending_digest() -> QuerySet[Prediction]:

@@ -73,7 +73,7 @@ def test_the_digest_lists_exactly_the_newly_flagged_predictions_with_links(
     assert text.index(first.claim) < text.index(second.claim)  # oldest due first
     for p in (first, second):
         assert link(p) in text
-    assert f"{SITE}/admin/predictions/prediction/?status__exact=due" in text
+    assert f"{SITE}/admin/predictions/prediction/?status=due" in text
     assert "Unattributed (panel), Test podcast; due on 2026-06-30" in text
     for p in (later, announced):
         assert p.claim not in text
