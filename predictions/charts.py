@@ -88,41 +88,25 @@ def accuracy_chart(
     bars = []
     for i, (label, acc, panel) in enumerate(rows):
         y = TOP + i * ROW_H + ROW_H / 2
-        if acc is None:
-            bars.append(
-                AccuracyBar(
-                    label=shorten(label),
-                    full_label=label,
-                    y=y,
-                    bar_y=y - BAR_H / 2,
-                    bar_w=0,
-                    low_x=PLOT_X,
-                    high_x=PLOT_X,
-                    value_x=PLOT_X,
-                    cap_top=y - CAP_H / 2,
-                    cap_bottom=y + CAP_H / 2,
-                    value_text="",
-                    figures="no scored outcomes yet",
-                    scored=False,
-                    panel=panel,
-                )
-            )
-            continue
+        # Nothing scored: an empty track at 0, and words instead of figures.
+        value, low, high = (acc.value, acc.low, acc.high) if acc else (0.0, 0.0, 0.0)
         bars.append(
             AccuracyBar(
                 label=shorten(label),
                 full_label=label,
                 y=y,
                 bar_y=y - BAR_H / 2,
-                bar_w=round(acc.value * PLOT_W, 1),
-                low_x=round(PLOT_X + acc.low * PLOT_W, 1),
-                high_x=round(PLOT_X + acc.high * PLOT_W, 1),
-                value_x=round(PLOT_X + acc.value * PLOT_W, 1),
+                bar_w=round(value * PLOT_W, 1),
+                low_x=round(PLOT_X + low * PLOT_W, 1),
+                high_x=round(PLOT_X + high * PLOT_W, 1),
+                value_x=round(PLOT_X + value * PLOT_W, 1),
                 cap_top=y - CAP_H / 2,
                 cap_bottom=y + CAP_H / 2,
-                value_text=percent(acc.value),
-                figures=f"{percent(acc.low)}–{percent(acc.high)}  ·  n = {acc.n}",
-                scored=True,
+                value_text=percent(value) if acc else "",
+                figures=f"{percent(low)}–{percent(high)}  ·  n = {acc.n}"
+                if acc
+                else "no scored outcomes yet",
+                scored=acc is not None,
                 panel=panel,
             )
         )
