@@ -22,8 +22,8 @@ Wilson intervals, z² = 3.841459 (see tests/test_scoring.py for the formula):
     panel 1 / 2 = 0.5: centre 0.5, half 0.671050 · sqrt(0.125 + 0.240091) = 0.405469 -> 0.094531 .. 0.905469
     all   (4 + 0.5) / 7 = 0.642857: centre (0.642857 + 0.274390) / 1.548780 = 0.592238,
           half 1.265491 · sqrt(0.032799 + 0.019599) = 0.289678 -> 0.302560 .. 0.881916
-    near  3 / 5 = 0.6: centre (0.6 + 0.384146) / 1.768292 = 0.556547,
-          half 1.108395 · sqrt(0.048 + 0.038415) = 0.325826 -> 0.230721 .. 0.882373
+    near  3 / 5 = 0.6: centre (0.6 + 0.384146) / 1.768292 = 0.556552,
+          half 1.108394 · sqrt(0.048 + 0.038415) = 0.325827 -> 0.230724 .. 0.882379
     medium (1 + 0.5) / 2 = 0.75: centre (0.75 + 0.960365) / 2.920729 = 0.585595,
           half 0.671050 · sqrt(0.09375 + 0.240091) = 0.387728 -> 0.197867 .. 0.973323
     long  nothing scored: no accuracy.
@@ -179,7 +179,7 @@ def test_the_horizon_table_shows_every_horizon_even_unscored(scored) -> None:
         ["Long term", "2", "0", "0", "0", "0", "2", "—", "—", "0"],
     ]
     near, medium, long = response.context["horizon_rows"]
-    assert (near.accuracy.low, near.accuracy.high) == pytest.approx((0.230721, 0.882373), abs=1e-4)
+    assert (near.accuracy.low, near.accuracy.high) == pytest.approx((0.230724, 0.882379), abs=1e-5)
     assert (medium.accuracy.low, medium.accuracy.high) == pytest.approx((0.197867, 0.973323), abs=1e-5)
     assert long.accuracy is None
 
