@@ -475,6 +475,9 @@ class PredictionAdmin(StaffMayReadMixin, admin.ModelAdmin):
         prediction, one history row each; all of them or, on any refusal, none."""
         predictions = list(queryset.select_related("speaker").order_by("due_on", "id"))
         form = OutcomeFields(request.POST if "apply" in request.POST else None)
+        # The versions this page was first shown with: showing it again for a form error must
+        # not swap in what the rows hold now, or a change made meanwhile would be confirmed unseen.
+        versions = {p.pk: request.POST.get(f"version-{p.pk}") or p.version for p in predictions}
         if form.is_bound and form.is_valid():
             try:
                 count = self.resolve_each(request, predictions, form.cleaned_data)
@@ -486,6 +489,7 @@ class PredictionAdmin(StaffMayReadMixin, admin.ModelAdmin):
                     .select_related("speaker")
                     .order_by("due_on", "id")
                 )
+                versions = {p.pk: p.version for p in predictions}
             else:
                 label = Outcome(form.cleaned_data["outcome"]).label
                 noun = "prediction" if count == 1 else "predictions"
@@ -498,6 +502,7 @@ class PredictionAdmin(StaffMayReadMixin, admin.ModelAdmin):
             "opts": self.opts,
             "form": form,
             "predictions": predictions,
+            "versions": [(p.pk, versions[p.pk]) for p in predictions],
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         request.current_app = self.admin_site.name

@@ -642,6 +642,37 @@ def test_the_bulk_action_refuses_a_confirmation_page_made_stale_by_a_change_that
     assert Event.objects.count() == 1  # Carol's only
 
 
+def test_a_bulk_confirmation_shown_again_for_a_form_error_keeps_the_versions_first_shown(
+    alice_client: Client, make_due: Any, carol: User
+) -> None:
+    chosen = [make_due(), make_due()]
+    shown = alice_client.post(
+        CHANGELIST + "?status=all",
+        {"action": "record_outcome", "_selected_action": [str(p.pk) for p in chosen]},
+    )
+    versions = {f"version-{p.pk}": str(p.version) for p in shown.context["predictions"]}
+    # Carol decides while Alice's confirmation page is open; Alice forgot the note.
+    decisions.resolve(chosen[1], outcome=Outcome.DID_NOT_HOLD_UP, note="Carol.", actor=Actor.of(carol))
+    data = {"action": "record_outcome", "_selected_action": [str(p.pk) for p in chosen], "apply": "1"}
+    again = alice_client.post(CHANGELIST + "?status=all", data | versions | {"outcome": Outcome.HELD_UP})
+    assert "note" in again.context["form"].errors
+
+    # She adds the note and confirms the page as it was shown to her again.
+    content = again.content.decode()
+    versions_again = {
+        f"version-{p.pk}": content.split(f'name="version-{p.pk}" value="')[1].split('"')[0] for p in chosen
+    }
+    response = alice_client.post(
+        CHANGELIST + "?status=all", data | versions_again | {"outcome": Outcome.HELD_UP, "note": "All held."}
+    )
+
+    assert versions_again == versions
+    assert "Resolved by carol" in response.context["form"].non_field_errors()[0]
+    chosen[1].refresh_from_db()
+    assert chosen[1].outcome == Outcome.DID_NOT_HOLD_UP
+    assert Event.objects.count() == 1  # Carol's only
+
+
 # --- the history -------------------------------------------------------------------------------
 
 
