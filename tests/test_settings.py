@@ -8,8 +8,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def clean_environ(*drop: str) -> dict[str, str]:
+    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for the session (Playwright's
+    # event loop); a server started from here must not inherit it, as the deploy check
+    # rightly refuses it (async.E001).
+    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", *drop}
+    return {k: v for k, v in os.environ.items() if k not in dropped}
+
+
 def start(**env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")}
+    environ = clean_environ("DATABASE_URL", "SECRET_KEY", "DEBUG")
     environ.update(env, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=environ, capture_output=True, text=True
@@ -43,7 +51,7 @@ def test_a_boolean_setting_accepts_only_true_or_false():
 
 
 def test_production_settings_pass_the_deploy_check():
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    environ = clean_environ("DATABASE_URL")
     environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="False",
