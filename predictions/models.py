@@ -174,7 +174,12 @@ class Prediction(models.Model):
         help_text="How the speaker is known.",
     )
     attribution_note = models.CharField(
-        max_length=500, blank=True, help_text="How the attribution was made, or why there is none."
+        max_length=1000, blank=True, help_text="How the attribution was made, or why there is none."
+    )
+    source_note = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Where the source's write-up and the recording differ (wording, horizon, time frame).",
     )
     excerpt = models.CharField(
         max_length=400, blank=True, help_text="The speaker's own words (verbatim, at most ~40 words)."
@@ -293,7 +298,7 @@ class Stance(models.Model):
     source_timestamp = models.PositiveIntegerField(null=True, blank=True)
     excerpt = models.CharField(max_length=400, blank=True)
     attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
-    attribution_note = models.CharField(max_length=500, blank=True)
+    attribution_note = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["prediction", "speaker"]
