@@ -57,7 +57,8 @@ def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(BadParameter)
 def bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc), "parameter": exc.parameter}, status=400)
+    detail = f"Invalid value for parameter {exc.parameter!r}: {exc}"
+    return api.create_response(request, {"detail": detail, "parameter": exc.parameter}, status=400)
 
 
 api.add_router("", predictions.router)

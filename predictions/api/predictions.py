@@ -127,12 +127,12 @@ def filtered(filters: PredictionFilters) -> QuerySet[Prediction]:
     elif filters.speaker:
         speaker = Speaker.objects.filter(slug=filters.speaker).values_list("pk", flat=True).first()
         if speaker is None:
-            raise BadParameter("speaker", f"Unknown speaker {filters.speaker!r}: see /api/speakers.")
+            raise BadParameter("speaker", f"no speaker {filters.speaker!r} (see /api/speakers).")
         predictions = predictions.filter(speaker_id=speaker)
     if filters.source:
         source = Source.objects.filter(slug=filters.source).values_list("pk", flat=True).first()
         if source is None:
-            raise BadParameter("source", f"Unknown source {filters.source!r}: see /api/sources.")
+            raise BadParameter("source", f"no source {filters.source!r} (see /api/sources).")
         predictions = predictions.filter(source_id=source)
     if filters.horizon:
         predictions = predictions.filter(horizon=filters.horizon)
@@ -156,7 +156,7 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
         return date.fromisoformat(day), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadParameter(
-            "cursor", "Unreadable cursor: pass `next_cursor` from the previous page."
+            "cursor", "not a cursor this API gave out; pass `next_cursor` from the previous page."
         ) from None
 
 
@@ -187,7 +187,7 @@ def prediction_list(request: HttpRequest, filters: Query[PredictionFilters]) -> 
 
 @router.get(
     "/predictions/{prediction_id}",
-    response={200: PredictionDetailOut, 404: ErrorOut, 429: ErrorOut},
+    response={200: PredictionDetailOut, **ERRORS},
     summary="One prediction with its public history",
 )
 def prediction_detail(request: HttpRequest, prediction_id: int) -> dict:
