@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from django.test import Client
 
-from tests.test_scorecard import grace, other_source, scored  # noqa: F401  (fixtures)
+from tests.test_scorecard import grace, other_source, scored  # noqa: F401  (fixtures used below)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ def meta(html: str) -> dict[str, str]:
     return tags
 
 
-def test_the_speaker_page_shares_its_record_as_the_page_shows_it(scored) -> None:
+@pytest.mark.usefixtures("scored")
+def test_the_speaker_page_shares_its_record_as_the_page_shows_it() -> None:
     html = Client().get("/speakers/ada-lovelace/").content.decode()
     tags = meta(html)
     # Ada: (2 + 0.5) / 4 = 62.5% -> 63%, interval 21.9%–90.8% (tests/test_scorecard.py).
@@ -36,7 +37,8 @@ def test_the_speaker_page_shares_its_record_as_the_page_shows_it(scored) -> None
     assert '<span data-overall="interval">22%–91%</span>' in html
 
 
-def test_the_scorecard_shares_the_overall_record_and_keeps_only_real_filters(scored) -> None:
+@pytest.mark.usefixtures("scored")
+def test_the_scorecard_shares_the_overall_record_and_keeps_only_real_filters() -> None:
     tags = meta(Client().get("/?speaker=grace-hopper&utm_source=chat").content.decode())
     assert tags["og:description"] == "Grace Hopper: 1 of 1 held up, 100% (21%–100%)"
     assert tags["canonical"] == "http://127.0.0.1:8000/?speaker=grace-hopper"
