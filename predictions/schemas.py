@@ -32,6 +32,7 @@ from .models import (
     Status,
     UnresolvableReason,
 )
+from .transitions import TO_STATUS
 
 IMPORT_FORMAT = "prediction-tracker/predictions/v1"
 
@@ -225,6 +226,10 @@ class ExportRow(Strict):
         missing = [name for name in event_fields if not getattr(self, name)]
         if missing:
             raise ValueError(f"an event row needs {', '.join(missing)}")
+        if self.to_status != TO_STATUS[self.event]:
+            raise ValueError(
+                f"to_status: a {self.event.value} event leaves a prediction {TO_STATUS[self.event]}"
+            )
         if bool(self.to_outcome) != (self.to_status == Status.RESOLVED):
             raise ValueError("to_outcome is set exactly when to_status is resolved")
         if bool(self.unresolvable_reason) != (self.to_outcome == Outcome.UNRESOLVABLE):

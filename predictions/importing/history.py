@@ -1,243 +1,34 @@
-"""Load a prediction file (see schemas.PredictionFile) into the database, or an export of
-the resolution history (schemas.ExportRow, CSV or JSON Lines) with its whole history.
+"""A resolution-history export (schemas.ExportRow, CSV or JSON Lines) read back in, with
+its whole history.
 
-Every record is validated first and every problem reported with its record and field;
-nothing is written unless the whole file is good, and then in one transaction.
-Importing the same file twice changes nothing.
+Two passes over the file, so that memory grows with the number of predictions, not of
+events: the first validates every row and gathers speakers, sources and predictions;
+the second, inside the one transaction, writes the events in batches. A prediction's
+status, outcome, reason, review date and stamps are then recomputed from its whole
+history in the database (events already there plus those added), in (at, id) order,
+by replaying it through the transition table (transitions.py).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from .models import Event, EventKind, Prediction, Source, Speaker, Status, default_due_on
-from .schemas import EXPORT_FIELDS, ExportRow, PredictionFile, csv_uncell
-
-
-class ImportProblems(Exception):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
-
-
-def _counts() -> dict[str, int]:
-    return {"speakers": 0, "sources": 0, "predictions": 0}
-
-
-@dataclass
-class ImportResult:
-    created: dict[str, int] = field(default_factory=_counts)
-    updated: dict[str, int] = field(default_factory=_counts)
-    unchanged: dict[str, int] = field(default_factory=_counts)
-    # Set by a history import only: events written, and events the database already had.
-    events_added: int | None = None
-    events_present: int = 0
-    states_changed: int = 0
-
-    def summary(self) -> str:
-        parts = []
-        for kind in ("predictions", "speakers", "sources"):
-            parts.append(
-                f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, "
-                f"{self.unchanged[kind]} unchanged"
-            )
-        if self.events_added is not None:
-            parts.append(
-                f"events: {self.events_added} added, {self.events_present} already present; "
-                f"{self.states_changed} prediction status(es) set from their history"
-            )
-        return "; ".join(parts)
-
-
-def read_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ImportProblems([f"{path}: cannot read the file ({e.strerror})."]) from e
-    try:
-        # YAML is a superset of JSON, so one parser reads both formats.
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ImportProblems([f"{path}: not valid YAML or JSON ({e})."]) from e
-
-
-def _record_name(data: Any, loc: tuple[Any, ...]) -> str:
-    """'predictions[3] (key "x")' for a location inside the file."""
-    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
-        name = f"{loc[0]}[{loc[1]}]"
-        try:
-            record = data[loc[0]][loc[1]]
-            ident = record.get("key") or record.get("slug")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            ident = None
-        return f'{name} ({"key" if loc[0] == "predictions" else "slug"} "{ident}")' if ident else name
-    return "file"
-
-
-def validation_problems(data: Any, error: ValidationError) -> list[str]:
-    problems = []
-    for err in error.errors():
-        loc = tuple(err["loc"])
-        record = _record_name(data, loc)
-        fields = [str(p) for p in loc[2:]] if record != "file" else [str(p) for p in loc]
-        where = ".".join(fields) or ("due_on" if "due_on" in err["msg"] else "record")
-        msg = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{record}: {where}: {msg}")
-    return problems
-
-
-def parse(data: Any) -> PredictionFile:
-    if not isinstance(data, dict):
-        raise ImportProblems(
-            ["file: the top level must be a mapping with speakers, sources and predictions."]
-        )
-    try:
-        parsed = PredictionFile.model_validate(data)
-    except ValidationError as e:
-        raise ImportProblems(validation_problems(data, e)) from e
-    problems = _cross_check(parsed)
-    if problems:
-        raise ImportProblems(problems)
-    return parsed
-
-
-def _cross_check(parsed: PredictionFile) -> list[str]:
-    problems: list[str] = []
-    for kind, items, ident in (
-        ("speakers", parsed.speakers, "slug"),
-        ("sources", parsed.sources, "slug"),
-    ):
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            value = getattr(item, ident)
-            if value in seen:
-                problems.append(f'{kind}[{i}] (slug "{value}"): slug: appears twice in the file')
-            seen.add(value)
-    speakers = {s.slug for s in parsed.speakers} | set(
-        Speaker.objects.filter(slug__in={p.speaker for p in parsed.predictions if p.speaker}).values_list(
-            "slug", flat=True
-        )
-    )
-    sources = {s.slug: s for s in parsed.sources}
-    known_sources = dict(
-        Source.objects.filter(slug__in={p.source for p in parsed.predictions}).values_list(
-            "slug", "published_on"
-        )
-    )
-    seen_keys: set[tuple[str, str]] = set()
-    for i, p in enumerate(parsed.predictions):
-        name = f'predictions[{i}] (key "{p.key}")'
-        if (p.source, p.key) in seen_keys:
-            problems.append(f"{name}: key: appears twice for source {p.source!r}")
-        seen_keys.add((p.source, p.key))
-        if p.speaker and p.speaker not in speakers:
-            problems.append(f"{name}: speaker: unknown speaker {p.speaker!r}")
-        if p.source not in sources and p.source not in known_sources:
-            problems.append(f"{name}: source: unknown source {p.source!r}")
-            continue
-        stated = p.stated_on or (
-            sources[p.source].published_on if p.source in sources else known_sources[p.source]
-        )
-        due = p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said)
-        if due < stated:
-            problems.append(f"{name}: due_on: {due} is before stated_on {stated}")
-    return problems
-
-
-def _upsert(
-    model: type, lookup: dict[str, Any], values: dict[str, Any], result: ImportResult, kind: str
-) -> Any:
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        result.created[kind] += 1
-        return model.objects.create(**lookup, **values)
-    changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
-    if changed:
-        for k, v in changed.items():
-            setattr(obj, k, v)
-        obj.save(update_fields=[*changed, *(["updated_at"] if hasattr(obj, "updated_at") else [])])
-        result.updated[kind] += 1
-    else:
-        result.unchanged[kind] += 1
-    return obj
-
-
-def load(parsed: PredictionFile) -> ImportResult:
-    """Write a validated file. Descriptive fields follow the file; a prediction's status,
-    outcome and history are never touched by an import."""
-    result = ImportResult()
-    with transaction.atomic():
-        speakers = {
-            s.slug: s
-            for s in Speaker.objects.filter(slug__in={p.speaker for p in parsed.predictions if p.speaker})
-        }
-        for s in parsed.speakers:
-            speakers[s.slug] = _upsert(
-                Speaker, {"slug": s.slug}, {"name": s.name, "bio": s.bio, "url": s.url}, result, "speakers"
-            )
-        sources = {s.slug: s for s in Source.objects.filter(slug__in={p.source for p in parsed.predictions})}
-        for s in parsed.sources:
-            sources[s.slug] = _upsert(
-                Source,
-                {"slug": s.slug},
-                {"title": s.title, "kind": s.kind, "url": s.url, "published_on": s.published_on},
-                result,
-                "sources",
-            )
-        for p in parsed.predictions:
-            source = sources[p.source]
-            stated = p.stated_on or source.published_on
-            _upsert(
-                Prediction,
-                {"source": source, "key": p.key},
-                {
-                    "speaker": speakers[p.speaker] if p.speaker else None,
-                    "claim": p.claim,
-                    "quote": p.quote,
-                    "section": p.section,
-                    "source_timestamp": p.source_timestamp,
-                    "horizon": p.horizon.value,
-                    "horizon_as_said": p.horizon_as_said,
-                    "stated_on": stated,
-                    "due_on": p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said),
-                    "resolution_criteria": p.resolution_criteria,
-                    "probability": p.probability,
-                },
-                result,
-                "predictions",
-            )
-    return result
-
-
-def import_path(path: Path) -> ImportResult:
-    """Import a file by its kind: .csv/.jsonl are history exports, anything else YAML/JSON."""
-    fmt = HISTORY_SUFFIXES.get(path.suffix.lower())
-    if fmt is not None:
-        return import_history(path, fmt)
-    return load(parse(read_file(path)))
-
-
-# --- History exports (schemas.ExportRow) read back ---------------------------------------
-#
-# Two passes over the file, so that memory grows with the number of predictions, not of
-# events: the first validates every row and gathers speakers, sources and predictions;
-# the second, inside the one transaction, writes the events in batches. A prediction's
-# status, outcome, reason, review date and stamps are then recomputed from its whole
-# history in the database (events already there plus those added), in (at, id) order.
+from ..models import Event, Prediction, Source, Speaker
+from ..schemas import EXPORT_FIELDS, ExportRow, csv_uncell
+from ..transitions import STATE_FIELDS, Step, replay
+from .base import ImportProblems, ImportResult, capped, upsert
 
 HISTORY_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-MAX_PROBLEMS = 100  # a systematically broken million-row file should not print a million lines
 EVENT_BATCH = 1000
 PREDICTION_FIELDS = (
     "speaker",
@@ -374,21 +165,18 @@ def _gather(path: Path, fmt: str) -> _Gathered:
     if not problems and not gathered.predictions:
         problems.append("file: no rows; an export holds at least one row per prediction")
     if problems:
-        shown = problems[:MAX_PROBLEMS]
-        if len(problems) > MAX_PROBLEMS:
-            shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problem(s)")
-        raise ImportProblems(shown)
+        raise ImportProblems(capped(problems))
     return gathered
 
 
 def _write_predictions(gathered: _Gathered, result: ImportResult) -> dict[tuple[str, str], int]:
     """Upsert speakers, sources and predictions; the (source slug, key) -> id map."""
     speakers = {
-        slug: _upsert(Speaker, {"slug": slug}, {"name": name}, result, "speakers")
+        slug: upsert(Speaker, {"slug": slug}, {"name": name}, result, "speakers")
         for slug, (name, _) in gathered.speakers.items()
     }
     sources = {
-        slug: _upsert(Source, {"slug": slug}, values, result, "sources")
+        slug: upsert(Source, {"slug": slug}, values, result, "sources")
         for slug, (values, _) in gathered.sources.items()
     }
     by_source_id = {s.pk: slug for slug, s in sources.items()}
@@ -487,56 +275,21 @@ def _write_events(
     return touched
 
 
-STATE_FIELDS = ("status", "outcome", "unresolvable_reason", "review_after", "flagged_at", "resolved_at")
-
-
-def state_from_history(events: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
-    """A prediction's current state from its events, oldest first, as decisions.py and
-    tasks.flag_due() would have left it: (kind, at, to_status, to_outcome, reason, review_after)."""
-    state: dict[str, Any] = {
-        "status": Status.OPEN,
-        "outcome": "",
-        "unresolvable_reason": "",
-        "review_after": None,
-        "flagged_at": None,
-        "resolved_at": None,
-    }
-    for kind, at, to_status, to_outcome, reason, review_after in events:
-        state.update(status=to_status, outcome=to_outcome, unresolvable_reason=reason)
-        if kind == EventKind.FLAGGED:
-            state["flagged_at"] = at
-        elif kind == EventKind.DEFERRED:
-            state["review_after"] = review_after
-        elif kind in (EventKind.RESOLVED, EventKind.RERESOLVED):
-            state.update(resolved_at=at, review_after=None)
-        elif kind == EventKind.REOPENED:
-            state["resolved_at"] = None
-    return state
-
-
 def _set_states(touched: set[int], result: ImportResult) -> None:
     now = timezone.now()
     pending = sorted(touched)
     for start in range(0, len(pending), 500):
         ids = pending[start : start + 500]
-        histories: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk in ids}
-        for pk, *event in (
+        histories: dict[int, list[Step]] = {pk: [] for pk in ids}
+        for pk, kind, at, outcome, reason, review_after in (
             Event.objects.filter(prediction_id__in=ids)
             .order_by("prediction_id", "at", "id")
-            .values_list(
-                "prediction_id",
-                "kind",
-                "at",
-                "to_status",
-                "to_outcome",
-                "unresolvable_reason",
-                "review_after",
-            )
+            .values_list("prediction_id", "kind", "at", "to_outcome", "unresolvable_reason", "review_after")
         ):
-            histories[pk].append(tuple(event))
+            histories[pk].append(Step(kind, at, outcome=outcome, reason=reason, review_after=review_after))
         changed = []
         for prediction in Prediction.objects.filter(pk__in=ids):
-            state = state_from_history(histories[prediction.pk])
+            state = replay(histories[prediction.pk])
             if all(getattr(prediction, k) == v for k, v in state.items()):
                 continue
             for k, v in state.items():
