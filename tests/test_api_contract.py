@@ -9,12 +9,15 @@ bodies against the schema for generated valid and invalid parameters.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -34,6 +37,20 @@ pytestmark = pytest.mark.django_db
 GENERATION_MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 
 
+@pytest.fixture
+def wsgi_in_test_transaction() -> Iterator[None]:
+    """Keep the test's database connection open across WSGI requests, as Django's own test
+    Client does: the handler's request signals would otherwise close it mid-test (PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("wsgi_in_test_transaction")
 def test_every_route_answers_as_its_schema_says(seeded) -> None:
     cache.clear()
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
