@@ -171,3 +171,30 @@ def test_the_docs_and_the_schema_are_served(db) -> None:
     docs = get("/api/docs")
     assert docs.status_code == 200
     assert b"/api/openapi.json" in docs.content
+
+
+def test_the_list_filters_by_attribution_and_the_detail_shows_stances(make_prediction, speaker) -> None:
+    from predictions.models import Attribution, Stance, StanceKind
+
+    named = make_prediction(speaker=speaker, excerpt="It will run.")
+    inferred = make_prediction(speaker=speaker, attribution=Attribution.INFERRED, attribution_note="Voice.")
+    panel = make_prediction()
+    assert ids(get("/api/predictions?attribution=named")) == [named.pk]
+    assert ids(get("/api/predictions?attribution=inferred")) == [inferred.pk]
+    assert ids(get("/api/predictions?attribution=unattributed")) == [panel.pk]
+    assert get("/api/predictions?attribution=guessed").json()["parameter"] == "attribution"
+    grace = Speaker.objects.create(name="Grace Hopper", slug="grace-hopper")
+    Stance.objects.create(prediction=named, speaker=grace, stance=StanceKind.DISPUTES, excerpt="Never.")
+    body = get(f"/api/predictions/{named.pk}").json()
+    assert (body["attribution"], body["excerpt"]) == ("named", "It will run.")
+    assert body["stances"] == [
+        {
+            "speaker": "grace-hopper",
+            "speaker_name": "Grace Hopper",
+            "stance": "disputes",
+            "source_timestamp": None,
+            "excerpt": "Never.",
+            "attribution": "inferred",
+            "attribution_note": "",
+        }
+    ]

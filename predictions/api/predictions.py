@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from ..models import Event, Horizon, Prediction, Source, Speaker, Status
+from ..models import Attribution, Event, Horizon, Prediction, Source, Speaker, Status
 from ..views import UNATTRIBUTED, public_actor, speaker_url
 from .errors import BadParameter
 from .schemas import (
@@ -71,6 +71,9 @@ def prediction_out(p: Prediction) -> dict:
         "section": p.section,
         "source_timestamp": p.source_timestamp,
         "resolution_criteria": p.resolution_criteria,
+        "attribution": p.attribution,
+        "attribution_note": p.attribution_note,
+        "excerpt": p.excerpt,
         "status": p.status,
         "outcome": p.outcome,
         "unresolvable_reason": p.unresolvable_reason,
@@ -112,6 +115,7 @@ class PredictionFilters(Schema):
     )
     source: str | None = Field(default=None, description="A source's slug.")
     horizon: Horizon | None = None
+    attribution: Attribution | None = Field(default=None, description="How the speaker is known.")
     status: Status | None = None
     due_from: date | None = Field(default=None, description="Due on or after this date.")
     due_to: date | None = Field(default=None, description="Due on or before this date.")
@@ -134,6 +138,8 @@ def filtered(filters: PredictionFilters) -> QuerySet[Prediction]:
         if source is None:
             raise BadParameter("source", f"no source {filters.source!r} (see /api/sources).")
         predictions = predictions.filter(source_id=source)
+    if filters.attribution:
+        predictions = predictions.filter(attribution=filters.attribution)
     if filters.horizon:
         predictions = predictions.filter(horizon=filters.horizon)
     if filters.status:
@@ -195,4 +201,16 @@ def prediction_detail(request: HttpRequest, prediction_id: int) -> dict:
     return {
         **prediction_out(prediction),
         "history": [event_out(e) for e in prediction.events.order_by("at", "id")],
+        "stances": [
+            {
+                "speaker": s.speaker.slug,
+                "speaker_name": s.speaker.name,
+                "stance": s.stance,
+                "source_timestamp": s.source_timestamp,
+                "excerpt": s.excerpt,
+                "attribution": s.attribution,
+                "attribution_note": s.attribution_note,
+            }
+            for s in prediction.stances.select_related("speaker").order_by("speaker__name", "id")
+        ],
     }

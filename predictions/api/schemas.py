@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..models import EventKind, Horizon, Status
-from ..schemas import ExportRow, OutcomeOrBlank, ReasonOrBlank, SourceIn, SpeakerIn
+from ..models import Attribution, EventKind, Horizon, Status
+from ..schemas import ExportRow, OutcomeOrBlank, ReasonOrBlank, SourceIn, SpeakerIn, StanceIn
 
 
 def picked(model: type[BaseModel], *names: str) -> dict[str, Any]:
@@ -64,6 +64,8 @@ PredictionFields: type[BaseModel] = create_model(
         "section",
         "source_timestamp",
         "resolution_criteria",
+        "attribution_note",
+        "excerpt",
     ),
 )
 
@@ -72,6 +74,7 @@ class PredictionOut(PredictionFields):  # type: ignore[misc,valid-type]
     model_config = ConfigDict(title="Prediction")
 
     id: int = Field(description="The prediction's id; its page is /predictions/<id>/.")
+    attribution: Attribution = Field(description="How the speaker is known.")
     status: Status
     outcome: OutcomeOrBlank = Field(description="The current outcome; empty until resolved.")
     unresolvable_reason: ReasonOrBlank
@@ -108,10 +111,19 @@ class EventOut(EventFields):  # type: ignore[misc,valid-type]
     )
 
 
+class StanceOut(StanceIn):
+    """The import format's stance, with the speaker's name."""
+
+    model_config = ConfigDict(extra="forbid", title="Stance")
+
+    speaker_name: str
+
+
 class PredictionDetailOut(PredictionOut):
     model_config = ConfigDict(title="Prediction with history")
 
     history: list[EventOut] = Field(description="Every flag and decision, oldest first.")
+    stances: list[StanceOut] = Field(description="Other speakers agreeing with or disputing it.")
 
 
 class PredictionPage(Out):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('predictions', '0003_reviewers_group'),
+        ('predictions', '0004_attribution'),
     ]
 
     operations = [
