@@ -266,6 +266,10 @@ class Prediction(models.Model):
             ),
             # The admin's review queue: due for review, oldest due first.
             models.Index(fields=["status", "due_on"], name="prediction_status_due"),
+            # The API's prediction list and the calendars: keyset pages on (due_on, id), so
+            # a page is an index range scan however deep it is.
+            models.Index(fields=["due_on", "id"], name="prediction_due_id"),
+            models.Index(fields=["speaker", "due_on", "id"], name="prediction_speaker_due_id"),
         ]
 
     def __str__(self) -> str:
