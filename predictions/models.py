@@ -43,6 +43,15 @@ class UnresolvableReason(models.TextChoices):
     OTHER = "other", "Other (see note)"
 
 
+class Attribution(models.TextChoices):
+    """How the speaker of a prediction is known."""
+
+    NAMED = "named", "Named in the source's text"
+    TRANSCRIPT = "transcript", "From a labelled transcript"
+    INFERRED = "inferred", "Inferred from an unlabelled transcript"
+    UNATTRIBUTED = "unattributed", "Unattributed"
+
+
 class SourceKind(models.TextChoices):
     PODCAST = "podcast", "Podcast"
     ARTICLE = "article", "Article"
@@ -248,6 +257,7 @@ class EventKind(models.TextChoices):
     RERESOLVED = "re_resolved", "Re-resolved"
     DEFERRED = "deferred", "Deferred"
     REOPENED = "reopened", "Reopened"
+    ACCEPTED = "accepted", "Accepted from a candidate"
 
 
 class AppendOnlyError(Exception):
@@ -323,3 +333,8 @@ class JobRun(models.Model):
 
 # A job is late when it has not succeeded for this long (daily job + slack).
 JOB_LATE_AFTER = timedelta(hours=26)
+
+
+# Candidates (proposed by `manage.py ingest_summary`) live with the ingest code; imported
+# here so that Django registers them as this app's model.
+from .ingest.models import Candidate  # noqa: E402, F401

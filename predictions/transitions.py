@@ -62,12 +62,18 @@ def _reopened(step: Step) -> dict[str, Any]:
     return {"status": Status.DUE, "outcome": "", "unresolvable_reason": "", "resolved_at": None}
 
 
+def _accepted(step: Step) -> dict[str, Any]:
+    # A prediction accepted from an ingested candidate starts its history open.
+    return {"status": Status.OPEN}
+
+
 TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
     EventKind.FLAGGED: _flagged,
     EventKind.RESOLVED: _resolved,
     EventKind.RERESOLVED: _resolved,
     EventKind.DEFERRED: _deferred,
     EventKind.REOPENED: _reopened,
+    EventKind.ACCEPTED: _accepted,
 }
 
 # The status each kind of event leaves a prediction in (what an imported row must say).
