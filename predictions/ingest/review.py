@@ -53,9 +53,7 @@ def unique_key(source_id: int, claim: str) -> str:
 
 
 def _locked(candidate_id: int) -> Candidate:
-    candidate = (
-        Candidate.objects.select_for_update().select_related("source", "decided_by").get(pk=candidate_id)
-    )
+    candidate = Candidate.objects.select_for_update().select_related("source").get(pk=candidate_id)
     if candidate.status != CandidateStatus.PROPOSED:
         who = candidate.decided_by.get_username() if candidate.decided_by else "someone"
         raise DecisionError(
