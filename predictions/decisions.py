@@ -177,3 +177,30 @@ def reopen(
         actor=actor,
         note=note,
     )
+
+
+def record_attribution(
+    prediction: Prediction,
+    *,
+    before: tuple[str, str],
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+) -> Event | None:
+    """The history row for a change of who said it: `before` is (speaker label, attribution)
+    as they were; None when neither changed. The review state is left as it is."""
+    after = (prediction.speaker_label, prediction.attribution)
+    if after == before:
+        return None
+    what = f"Speaker: {before[0]} → {after[0]}; attribution: {before[1]} → {after[1]}."
+    event = history_row(
+        prediction.pk,
+        from_status=prediction.status,
+        from_outcome=prediction.outcome,
+        step=Step(EventKind.ATTRIBUTED, at or timezone.now()),
+        actor_id=actor.user.pk if actor.user is not None else None,
+        actor_name=actor.name,
+        note=f"{what} {note}".strip(),
+    )
+    event.save()
+    return event

@@ -67,6 +67,11 @@ def _accepted(step: Step) -> dict[str, Any]:
     return {"status": Status.OPEN}
 
 
+def _unchanged(step: Step) -> dict[str, Any]:
+    # Recorded for the history (who said it changed); the review state stays as it was.
+    return {}
+
+
 TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
     EventKind.FLAGGED: _flagged,
     EventKind.RESOLVED: _resolved,
@@ -74,11 +79,15 @@ TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
     EventKind.DEFERRED: _deferred,
     EventKind.REOPENED: _reopened,
     EventKind.ACCEPTED: _accepted,
+    EventKind.ATTRIBUTED: _unchanged,
 }
 
-# The status each kind of event leaves a prediction in (what an imported row must say).
+# The status each kind of event leaves a prediction in (what an imported row must say);
+# a kind missing here leaves the status as it was.
 TO_STATUS: dict[str, str] = {
-    kind: change(Step(kind, datetime.min))["status"] for kind, change in TRANSITIONS.items()
+    kind: after["status"]
+    for kind, change in TRANSITIONS.items()
+    if "status" in (after := change(Step(kind, datetime.min)))
 }
 
 
@@ -108,7 +117,7 @@ def history_row(
         actor_id=actor_id,
         actor_name=actor_name,
         from_status=from_status,
-        to_status=after["status"],
+        to_status=after.get("status", from_status),
         from_outcome=from_outcome,
         to_outcome=after.get("outcome", from_outcome),
         unresolvable_reason=step.reason,

@@ -75,6 +75,8 @@ def test_a_reviewer_accepts_with_edits_and_the_history_says_who_and_when(client,
     assert prediction.claim == ACCEPT["claim"]
     assert prediction.quote == candidate.text
     assert (prediction.speaker_id, prediction.source_timestamp) == (candidate.speaker_id, 750)
+    assert prediction.attribution == Attribution.NAMED
+    assert prediction.attribution_note == "Named in the summary (Predictions › Robots, line 12)."
     assert (prediction.status, prediction.stated_on, prediction.due_on) == (
         Status.OPEN,
         date(2026, 1, 31),

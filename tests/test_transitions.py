@@ -30,7 +30,7 @@ def test_each_kind_leaves_the_status_the_review_workflow_expects() -> None:
         "deferred": Status.OPEN,
         "reopened": Status.DUE,
         "accepted": Status.OPEN,
-    }
+    }  # "attributed" leaves the status as it was
 
 
 def test_a_flag_announces_the_prediction_again() -> None:

@@ -24,26 +24,12 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from ..models import Event, Prediction, Source, Speaker
-from ..schemas import EXPORT_FIELDS, ExportRow, csv_uncell
+from ..schemas import EXPORT_FIELDS, PREDICTION_FIELDS, REQUIRED_FIELDS, SOURCE_FIELDS, ExportRow, csv_uncell
 from ..transitions import STATE_FIELDS, Step, replay
 from .base import ImportProblems, ImportResult, capped, upsert
 
 HISTORY_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EVENT_BATCH = 1000
-PREDICTION_FIELDS = (
-    "speaker",
-    "claim",
-    "quote",
-    "section",
-    "source_timestamp",
-    "horizon",
-    "horizon_as_said",
-    "stated_on",
-    "due_on",
-    "resolution_criteria",
-    "probability",
-)
-SOURCE_FIELDS = ("title", "kind", "url", "published_on")
 
 
 def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
@@ -79,7 +65,7 @@ def _csv_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     if header is None:
         yield 0, None, "file: empty; a CSV export starts with its header row"
         return
-    missing = [name for name in EXPORT_FIELDS if name not in header]
+    missing = [name for name in EXPORT_FIELDS if name in REQUIRED_FIELDS and name not in header]
     unknown = [name for name in header if name not in EXPORT_FIELDS]
     if missing or unknown:
         what = [f"missing column(s) {', '.join(missing)}"] if missing else []
@@ -150,15 +136,9 @@ def _gather(path: Path, fmt: str) -> _Gathered:
         name = f'row {number} (key "{row.key}")'
         if row.speaker:
             _same(gathered.speakers, row.speaker, row.speaker_name, number, f"{name}: speaker_name", problems)
-        source = {
-            "title": row.source_title,
-            "kind": row.source_kind.value,
-            "url": row.source_url,
-            "published_on": row.source_published_on,
-        }
+        source = {column: getattr(row, name) for name, column in SOURCE_FIELDS.items()}
         _same(gathered.sources, row.source, source, number, name, problems)
-        prediction = {f: getattr(row, f) for f in PREDICTION_FIELDS}
-        prediction["horizon"] = row.horizon.value
+        prediction = {f: getattr(row, f) for f in ("speaker", *PREDICTION_FIELDS)}
         _same(gathered.predictions, (row.source, row.key), prediction, number, name, problems)
         if row.event is not None:
             gathered.actors.add(row.actor)
@@ -203,7 +183,7 @@ def _write_predictions(gathered: _Gathered, result: ImportResult) -> dict[tuple[
             result.unchanged["predictions"] += 1
     # In the file's order, so a restore into an empty database numbers them as the file does.
     Prediction.objects.bulk_create(new, batch_size=500)
-    Prediction.objects.bulk_update(changed, [*PREDICTION_FIELDS, "updated_at"], batch_size=500)
+    Prediction.objects.bulk_update(changed, [*PREDICTION_FIELDS, "speaker", "updated_at"], batch_size=500)
     result.created["predictions"] += len(new)
     result.updated["predictions"] += len(changed)
     return {

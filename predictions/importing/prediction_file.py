@@ -14,9 +14,13 @@ import yaml
 from django.db import transaction
 from pydantic import ValidationError
 
-from ..models import Prediction, Source, Speaker, default_due_on
-from ..schemas import PredictionFile
+from ..decisions import Actor, record_attribution
+from ..models import Prediction, Source, Speaker, Stance, default_due_on
+from ..schemas import PREDICTION_FIELDS, PredictionFile
 from .base import ImportProblems, ImportResult, upsert
+
+# Who an import's history rows name.
+IMPORTER = Actor(user=None, name="import")
 
 
 def read_file(path: Path) -> Any:
@@ -84,9 +88,7 @@ def _cross_check(parsed: PredictionFile) -> list[str]:
                 problems.append(f'{kind}[{i}] (slug "{value}"): slug: appears twice in the file')
             seen.add(value)
     speakers = {s.slug for s in parsed.speakers} | set(
-        Speaker.objects.filter(slug__in={p.speaker for p in parsed.predictions if p.speaker}).values_list(
-            "slug", flat=True
-        )
+        Speaker.objects.filter(slug__in=_speakers_named(parsed)).values_list("slug", flat=True)
     )
     sources = {s.slug: s for s in parsed.sources}
     known_sources = dict(
@@ -102,6 +104,11 @@ def _cross_check(parsed: PredictionFile) -> list[str]:
         seen_keys.add((p.source, p.key))
         if p.speaker and p.speaker not in speakers:
             problems.append(f"{name}: speaker: unknown speaker {p.speaker!r}")
+        for j, stance in enumerate(p.stances):
+            if stance.speaker not in speakers:
+                problems.append(f"{name}: stances.{j}.speaker: unknown speaker {stance.speaker!r}")
+            elif stance.speaker == p.speaker:
+                problems.append(f"{name}: stances.{j}.speaker: the speaker who made the prediction")
         if p.source not in sources and p.source not in known_sources:
             problems.append(f"{name}: source: unknown source {p.source!r}")
             continue
@@ -114,15 +121,19 @@ def _cross_check(parsed: PredictionFile) -> list[str]:
     return problems
 
 
+def _speakers_named(parsed: PredictionFile) -> set[str]:
+    """The speakers the predictions name, as makers or as taking a stance."""
+    return {p.speaker for p in parsed.predictions if p.speaker} | {
+        s.speaker for p in parsed.predictions for s in p.stances
+    }
+
+
 def load(parsed: PredictionFile) -> ImportResult:
     """Write a validated file. Descriptive fields follow the file; a prediction's status,
     outcome and history are never touched by an import."""
     result = ImportResult()
     with transaction.atomic():
-        speakers = {
-            s.slug: s
-            for s in Speaker.objects.filter(slug__in={p.speaker for p in parsed.predictions if p.speaker})
-        }
+        speakers = {s.slug: s for s in Speaker.objects.filter(slug__in=_speakers_named(parsed))}
         for s in parsed.speakers:
             speakers[s.slug] = upsert(
                 Speaker, {"slug": s.slug}, {"name": s.name, "bio": s.bio, "url": s.url}, result, "speakers"
@@ -139,23 +150,27 @@ def load(parsed: PredictionFile) -> ImportResult:
         for p in parsed.predictions:
             source = sources[p.source]
             stated = p.stated_on or source.published_on
-            upsert(
+            before = Prediction.objects.filter(source=source, key=p.key).select_related("speaker").first()
+            prediction = upsert(
                 Prediction,
                 {"source": source, "key": p.key},
                 {
+                    **{name: getattr(p, name) for name in PREDICTION_FIELDS},
                     "speaker": speakers[p.speaker] if p.speaker else None,
-                    "claim": p.claim,
-                    "quote": p.quote,
-                    "section": p.section,
-                    "source_timestamp": p.source_timestamp,
-                    "horizon": p.horizon.value,
-                    "horizon_as_said": p.horizon_as_said,
                     "stated_on": stated,
                     "due_on": p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said),
-                    "resolution_criteria": p.resolution_criteria,
-                    "probability": p.probability,
                 },
                 result,
                 "predictions",
             )
+            if before is not None:
+                record_attribution(
+                    prediction, before=(before.speaker_label, before.attribution), actor=IMPORTER
+                )
+            for stance in p.stances:
+                Stance.objects.update_or_create(
+                    prediction=prediction,
+                    speaker=speakers[stance.speaker],
+                    defaults=stance.model_dump(exclude={"speaker"}),
+                )
     return result

@@ -36,8 +36,15 @@ class Acceptance:
     resolution_criteria: str
 
 
-def _has_field(name: str) -> bool:
-    return any(f.name == name for f in Prediction._meta.get_fields())
+def _attribution_note(candidate: Candidate, acceptance: Acceptance) -> str:
+    if acceptance.attribution == Attribution.UNATTRIBUTED:
+        return ""
+    if acceptance.speaker is not None and acceptance.speaker.pk == candidate.speaker_id:
+        if acceptance.attribution == Attribution.NAMED:
+            return f"Named in the summary ({candidate.section}, line {candidate.line})."
+        if acceptance.attribution == Attribution.TRANSCRIPT:
+            return f"Labelled in the transcript at {candidate.source_timestamp} s."
+    return "Chosen by the reviewer when accepting the candidate."
 
 
 def unique_key(source_id: int, claim: str) -> str:
@@ -92,12 +99,10 @@ def accept(candidate_id: int, acceptance: Acceptance, actor: Actor) -> Predictio
             "due_on": acceptance.due_on,
             "resolution_criteria": acceptance.resolution_criteria,
         }
-        # Main's attribution fields (issue "attribution as data"); checked so this module
-        # works on either side of that merge.
-        if _has_field("attribution"):
-            fields["attribution"] = acceptance.attribution
-        if _has_field("excerpt") and acceptance.attribution == Attribution.TRANSCRIPT:
-            fields["excerpt"] = candidate.passage[:400]
+        fields["attribution"] = acceptance.attribution
+        fields["attribution_note"] = _attribution_note(candidate, acceptance)[:500]
+        if acceptance.attribution == Attribution.TRANSCRIPT:
+            fields["excerpt"] = candidate.passage[:400]  # the speaker's own words
         prediction = Prediction.objects.create(**fields)
         # An accepted prediction starts open; the row records who took it on and when.
         history_row(
