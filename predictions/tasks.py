@@ -4,14 +4,18 @@
 (installed by `manage.py install_schedule`); `manage.py flag_due_predictions` and the tests
 call the same function the same way.
 
-Each prediction is claimed with a conditional UPDATE whose row count is trusted (healthchecks'
-"sort of optimistic lock"): however many workers or reruns race, only one UPDATE sees the row
-still open, and only that one writes the history row, in the same transaction.
+Due predictions are claimed in batches of FLAG_BATCH_SIZE, one transaction each: the batch is
+locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent runs take different batches),
+changed by one conditional UPDATE that repeats the whole flaggable rule, and given its
+history rows by one INSERT. A run killed part-way leaves whole batches behind, committed or
+not, and the next run takes the rest. A batch that fails is retried one prediction at a time
+(`flag_one`), so one bad row is logged and skipped without holding up the others.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.db import transaction
@@ -19,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .decisions import SCHEDULER
-from .models import EventKind, JobRun, Prediction, Status
+from .models import Event, EventKind, JobRun, Prediction, Status
 from .notifications import send_digest, send_reminder
 from .transitions import Step, changes, history_row
 
@@ -29,26 +33,117 @@ logger = logging.getLogger(__name__)
 JOB_NAME = "flag due predictions"
 TASK_FUNC = "predictions.tasks.run_scheduled_review"
 
+# Predictions claimed per transaction. A backlog of 165,000 is ~80 commits instead of
+# 165,000, a failed batch's row-by-row retry stays short, and its history INSERT (13
+# columns a row) stays well under PostgreSQL's 65,535 bind parameters per statement.
+FLAG_BATCH_SIZE = 2000
+
+# (pk, due_on, review_after): what a flag's note is written from.
+Due = tuple[int, date, date | None]
+
 
 def flag_due(as_of: date) -> int:
     """Flag every open prediction due (or back from deferral) on or before `as_of`.
 
     Returns how many this call flagged; predictions another worker flagged first are not
     counted. A prediction whose row fails is logged and skipped, and the next run tries it
-    again: each flag commits on its own, so a failure or a killed worker leaves no
+    again: each batch commits on its own, so a failure or a killed worker leaves no
     half-written flag behind.
     """
     at = timezone.now()
-    candidates = list(Prediction.objects.flaggable(as_of).values_list("pk", "due_on", "review_after"))
     flagged = 0
-    for pk, due_on, review_after in candidates:
+    held: list[Due] = []
+    after = 0
+    while True:
+        # Keyset pages by pk: each page starts where the last ended, so the whole run reads
+        # the table once however many batches it takes, and a row that keeps failing is
+        # passed by rather than picked up again forever.
+        page: list[Due] = list(
+            Prediction.objects.flaggable(as_of)
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "due_on", "review_after")[:FLAG_BATCH_SIZE]
+        )
+        if not page:
+            break
+        after = page[-1][0]
+        claimed, passed = _flag_page(page, as_of, at, skip_locked=True)
+        flagged += claimed
+        held.extend(passed)
+    # Rows another run had locked when this one came to them (or flagged in between): wait
+    # for that run's transaction, then take whatever it left flaggable, which is nothing
+    # unless it failed or died.
+    for start in range(0, len(held), FLAG_BATCH_SIZE):
+        flagged += _flag_page(held[start : start + FLAG_BATCH_SIZE], as_of, at, skip_locked=False)[0]
+    return flagged
+
+
+def _flag_page(page: Sequence[Due], as_of: date, at: datetime, *, skip_locked: bool) -> tuple[int, list[Due]]:
+    """Flag a page as one batch, or one by one when the batch fails: how many were flagged,
+    and the rows passed over because another transaction held them."""
+    try:
+        claimed = flag_batch([pk for pk, _, _ in page], as_of, at=at, skip_locked=skip_locked)
+        return len(claimed), [row for row in page if row[0] not in claimed]
+    except Exception as e:
+        # Not an error yet: the row-by-row retry logs the row that really fails.
+        logger.warning(
+            "Could not flag a batch of %d predictions (%r); retrying them one by one.", len(page), e
+        )
+    flagged = 0
+    for pk, due_on, review_after in page:
+        # flag_one waits for a row another run holds, so nothing is passed over here.
         try:
             flagged += flag_one(pk, as_of, at=at, note=_why(due_on, review_after, as_of))
         except Exception:
             logger.exception(
                 "Could not flag prediction %s as due for review; skipped until the next run.", pk
             )
-    return flagged
+    return flagged, []
+
+
+def flag_batch(pks: Sequence[int], as_of: date, *, at: datetime, skip_locked: bool = True) -> set[int]:
+    """Flag those of `pks` still flaggable, in one transaction; the pks this call flagged.
+
+    With `skip_locked`, rows another transaction holds are left out instead of waited for.
+    """
+    step = Step(EventKind.FLAGGED, at)
+    with transaction.atomic():
+        # Locked in pk order, so two runs that both wait never wait on each other. On SQLite
+        # select_for_update() does nothing, and needs to: the transaction (IMMEDIATE, see
+        # settings) holds the database's write lock from its first statement.
+        mine: list[Due] = list(
+            Prediction.objects.flaggable(as_of)
+            .filter(pk__in=pks)
+            .order_by("pk")
+            .select_for_update(skip_locked=skip_locked)
+            .values_list("pk", "due_on", "review_after")
+        )
+        if not mine:
+            return set()
+        claimed = [pk for pk, _, _ in mine]
+        # The WHERE repeats the whole flaggable rule, as flag_one's does.
+        updated = (
+            Prediction.objects.flaggable(as_of)
+            .filter(pk__in=claimed)
+            .update(version=F("version") + 1, updated_at=at, **changes(step))
+        )
+        if updated != len(claimed):
+            # Locked rows cannot change under this transaction; if they did anyway, writing
+            # history for all of them could record a flag that did not happen.
+            raise RuntimeError(f"flagged {updated} of the {len(claimed)} predictions locked")
+        Event.objects.bulk_create(
+            history_row(
+                pk,
+                from_status=Status.OPEN,
+                from_outcome="",
+                step=step,
+                actor_id=None,
+                actor_name=SCHEDULER.name,
+                note=_why(due_on, review_after, as_of),
+            )
+            for pk, due_on, review_after in mine
+        )
+    return set(claimed)
 
 
 def flag_one(pk: int, as_of: date, *, at: datetime, note: str = "") -> int:
