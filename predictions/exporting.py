@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -220,9 +221,16 @@ def stream_export(
 
     `public` replaces reviewers' user names with "reviewer"; `rows` substitutes the
     database tuples (event_rows() by default); `on_rows(n)` is told how many rows each
-    chunk held (the command's progress bar).
+    chunk held (the command's progress bar). CSV from PostgreSQL's own tables comes through
+    COPY (export_sql.py), the same bytes at several times the speed.
     """
     check_format(fmt)
+    if fmt == "csv" and rows is None and connection.vendor == "postgresql":
+        # Imported here: export_sql builds its SELECT on this module's querysets.
+        from .export_sql import copy_csv
+
+        yield from copy_csv(filters or ExportFilters(), public=public, chunk_size=chunk_size, on_rows=on_rows)
+        return
     source_rows = event_rows(filters or ExportFilters(), chunk_size) if rows is None else rows
     buffer = io.StringIO()
     # The default "\r\n" terminator (RFC 4180) also makes the writer quote a cell holding a

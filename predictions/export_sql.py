@@ -1,0 +1,212 @@
+"""The CSV export on PostgreSQL: `COPY (SELECT ...) TO STDOUT`, its cells written by the database.
+
+The ORM path (`exporting.stream_export`) turns every database value into text in Python,
+which is most of its time at a million rows. Here the SELECT already returns each cell as
+the text the ORM path would write, and PostgreSQL's own CSV writer quotes it; Python only
+turns COPY's "\n" line ends into csv.writer's "\r\n" and hands the text on in chunks.
+
+The SELECT is the ORM path's own querysets (`exporting._events`, `_without_history`: the same
+filters, joins and order), with one annotation per `schemas.EXPORT_COLUMNS` entry, each
+formatted by the type of the model field its path ends at:
+
+- text and numbers: as stored (`str()` of an int or Decimal is PostgreSQL's `::text`);
+- dates `YYYY-MM-DD`; timestamps as Python's `isoformat()` of a UTC datetime
+  (`2027-01-05T09:30:00+00:00`, `.ffffff` only when the microseconds are not zero);
+- evidence: the JSON list's links joined by single spaces;
+- every cell that starts with one of `schemas.CSV_RISKY_FIRST` gets one leading quote
+  (the CSV-injection rule), and an empty cell is NULL, which COPY writes unquoted, as
+  csv.writer writes "" (COPY would quote an empty string).
+
+PostgreSQL's CSV quoting (a cell holding the delimiter, a quote, "\r" or "\n" is quoted,
+quotes doubled) is csv.writer's default with a "\r\n" terminator, so the bytes are the same;
+tests/test_export_copy.py compares the two paths byte for byte. JSON Lines stays on the ORM
+path: its encoding (JSON string escapes, `ensure_ascii=False`) has no COPY equivalent, and
+nobody has asked for it to be faster.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db import connection
+from django.db.models import CharField, Expression, F, Field, Model, Q, QuerySet, Value
+from django.db.models.expressions import Case, When
+
+from .exporting import (
+    PREDICTION_PREFIX,
+    REDACTED_REVIEWER,
+    SCHEDULER,
+    ExportFilters,
+    _events,
+    _without_history,
+)
+from .models import Event
+from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
+
+# chr() of constants is folded once when the statement is planned, and keeps a tab or a
+# carriage return out of the SQL text.
+_RISKY = ", ".join(f"chr({ord(c)})" for c in CSV_RISKY_FIRST)
+_QUOTE = f"chr({ord(chr(39))})"
+_UTC = "{v} AT TIME ZONE 'UTC'"
+# How a value of each kind of field becomes its cell's text; {v} is the column.
+_AS_TEXT: dict[str, str] = {
+    "DateField": "to_char({v}::timestamp, 'YYYY-MM-DD')",
+    "DateTimeField": (
+        f"to_char({_UTC}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN date_trunc('second', {{v}}) = {{v}} THEN '' ELSE to_char({_UTC}, '.US') END"
+        " || '+00:00'"
+    ),
+    "JSONField": "array_to_string(ARRAY(SELECT jsonb_array_elements_text({v})), ' ')",
+    "DecimalField": "({v})::text",
+    "IntegerField": "({v})::text",
+    "PositiveIntegerField": "({v})::text",
+    "BigIntegerField": "({v})::text",
+    "AutoField": "({v})::text",
+    "BigAutoField": "({v})::text",
+}
+# Dates and times start with a digit: the injection rule can never apply to them.
+_NEVER_RISKY = frozenset({"DateField", "DateTimeField"})
+
+
+class Cell(Expression):
+    """One CSV cell as text: `expression` formatted per `kind`, neutralised, '' as NULL."""
+
+    output_field = CharField()
+
+    def __init__(self, expression: Any, kind: str) -> None:
+        super().__init__()
+        self.expression = expression
+        self.kind = kind
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.expression]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.expression,) = exprs
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.expression)
+        text = _AS_TEXT.get(self.kind, "{v}")
+        uses = text.count("{v}")
+        text = text.format(v=sql)
+        if self.kind not in _NEVER_RISKY:
+            text = f"CASE WHEN left({text}, 1) IN ({_RISKY}) THEN {_QUOTE} || {text} ELSE {text} END"
+            uses *= 3
+        return f"NULLIF({text}, '')", list(params) * uses
+
+
+def _field(model: type[Model], path: str) -> Field:
+    """The model field an ORM path (`prediction__source__slug`) ends at."""
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
+
+
+def _kind(path: str) -> str:
+    return _field(Event, path).get_internal_type()
+
+
+def _actor(public: bool) -> Any:
+    if not public:
+        return Cell(F("actor_name"), "CharField")
+    # As exporting._row: a reviewer's name becomes "reviewer"; the scheduler and an empty
+    # actor stay as they are (neither needs the injection rule).
+    return Case(
+        When(Q(actor_name=SCHEDULER) | Q(actor_name=""), then=Cell(F("actor_name"), "CharField")),
+        default=Value(REDACTED_REVIEWER),
+        output_field=CharField(),
+    )
+
+
+def _event_cells(public: bool) -> dict[str, Any]:
+    cells: dict[str, Any] = {}
+    for name, path in EXPORT_COLUMNS.items():
+        if path is None:
+            cells[name] = Value(str(EXPORT_SCHEMA_VERSION))
+        elif name == "actor":
+            cells[name] = _actor(public)
+        else:
+            cells[name] = Cell(F(path), _kind(path))
+    return cells
+
+
+def _prediction_cells() -> dict[str, Any]:
+    """A prediction without history: its own columns, every event column empty."""
+    cells: dict[str, Any] = {}
+    for name, path in EXPORT_COLUMNS.items():
+        if path is None:
+            cells[name] = Value(str(EXPORT_SCHEMA_VERSION))
+        elif path.startswith(PREDICTION_PREFIX):
+            cells[name] = Cell(F(path.removeprefix(PREDICTION_PREFIX)), _kind(path))
+        else:
+            cells[name] = Value(None, output_field=CharField())
+    return cells
+
+
+def _select(queryset: QuerySet, cells: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    # Aliases c0, c1, ...: a cell named like a model field ("note") would shadow the column.
+    aliases = {f"c{i}": cells[name] for i, name in enumerate(EXPORT_FIELDS)}
+    return queryset.annotate(**aliases).values_list(*aliases).query.sql_with_params()
+
+
+def copy_selects(filters: ExportFilters, public: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """The SELECTs (SQL, params) whose rows, in turn, are the export's rows."""
+    selects = [_select(_events(filters).order_by("at", "id"), _event_cells(public))]
+    if not filters.has_date_range:
+        selects.append(_select(_without_history(filters).order_by("id"), _prediction_cells()))
+    return selects
+
+
+def header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(EXPORT_FIELDS)
+    return buffer.getvalue()
+
+
+def copy_csv(
+    filters: ExportFilters,
+    *,
+    public: bool,
+    chunk_size: int,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The CSV export as text chunks of up to `chunk_size` rows, header first."""
+    yield header()
+    for sql, params in copy_selects(filters, public):
+        yield from _copy_rows(sql, params, chunk_size, on_rows)
+
+
+def _copy_rows(
+    sql: str, params: tuple[Any, ...], chunk_size: int, on_rows: Callable[[int], None] | None
+) -> Iterator[str]:
+    encoding = None
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        encoding = raw.connection.info.encoding
+        # COPY takes no bind parameters; psycopg merges these into the statement itself,
+        # quoted by the same adapters it uses for queries.
+        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+            rows: list[Any] = []
+            for row in copy:
+                # The protocol sends one row per message, so the last byte is the row's own
+                # line end, and any other "\n" is inside a quoted cell and stays as it is.
+                if row[-1] != 10:
+                    raise RuntimeError("COPY sent a message that is not one whole row")
+                rows.append(row[:-1])
+                if len(rows) >= chunk_size:
+                    yield _text(rows, encoding)
+                    if on_rows:
+                        on_rows(len(rows))
+                    rows = []
+            if rows:
+                yield _text(rows, encoding)
+                if on_rows:
+                    on_rows(len(rows))
+
+
+def _text(rows: list[Any], encoding: str) -> str:
+    return (b"\r\n".join(rows) + b"\r\n").decode(encoding)
