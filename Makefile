@@ -33,10 +33,11 @@ run: setup
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest -n 2
 
-# Export benchmark on a throwaway database (PostgreSQL when DATABASE_URL is set, else
-# SQLite): BENCH_EVENTS=1000000 make bench for the full run. Prints figures, asserts none.
+# Flagging, export, scorecard and admin queue beside hand-written SQL, on throwaway
+# PostgreSQL databases next to DATABASE_URL's: BENCH_SIZES=10000,100000,1000000 for the
+# full run, BENCH_RUNS for the runs per figure. Prints figures, asserts none (bench/run.py).
 bench: $(VENV)/.dev-installed
-	$(PY) manage.py bench_export
+	$(PY) -m bench.run
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

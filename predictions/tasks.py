@@ -22,8 +22,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .bulk import insert_rows
 from .decisions import SCHEDULER
-from .models import Event, EventKind, JobRun, Prediction, Status
+from .models import EventKind, JobRun, Prediction, Status
 from .notifications import send_digest, send_reminder
 from .transitions import Step, changes, history_row
 
@@ -34,8 +35,8 @@ JOB_NAME = "flag due predictions"
 TASK_FUNC = "predictions.tasks.run_scheduled_review"
 
 # Predictions claimed per transaction. A backlog of 165,000 is ~80 commits instead of
-# 165,000, a failed batch's row-by-row retry stays short, and its history INSERT (13
-# columns a row) stays well under PostgreSQL's 65,535 bind parameters per statement.
+# 165,000, a failed batch's row-by-row retry stays short, and the UPDATE's pk list (one
+# bind parameter each) stays well under PostgreSQL's 65,535 per statement.
 FLAG_BATCH_SIZE = 2000
 
 # (pk, due_on, review_after): what a flag's note is written from.
@@ -131,17 +132,20 @@ def flag_batch(pks: Sequence[int], as_of: date, *, at: datetime, skip_locked: bo
             # Locked rows cannot change under this transaction; if they did anyway, writing
             # history for all of them could record a flag that did not happen.
             raise RuntimeError(f"flagged {updated} of the {len(claimed)} predictions locked")
-        Event.objects.bulk_create(
-            history_row(
-                pk,
-                from_status=Status.OPEN,
-                from_outcome="",
-                step=step,
-                actor_id=None,
-                actor_name=SCHEDULER.name,
-                note=_why(due_on, review_after, as_of),
-            )
-            for pk, due_on, review_after in mine
+        # One statement for the batch's history rows (bulk.py: COPY on PostgreSQL).
+        insert_rows(
+            [
+                history_row(
+                    pk,
+                    from_status=Status.OPEN,
+                    from_outcome="",
+                    step=step,
+                    actor_id=None,
+                    actor_name=SCHEDULER.name,
+                    note=_why(due_on, review_after, as_of),
+                )
+                for pk, due_on, review_after in mine
+            ]
         )
     return set(claimed)
 
