@@ -94,11 +94,26 @@ SEED_SQL = [
 ]
 
 
+# Indexes that back no constraint are dropped while the rows go in and built afterwards:
+# one sorted build each instead of a million insertions (35 s of 55 s at a million rows).
+INDEXES_SQL = """
+SELECT indexname, indexdef FROM pg_indexes
+WHERE tablename IN ('predictions_prediction', 'predictions_event')
+  AND indexname NOT IN (SELECT conname FROM pg_constraint)
+"""
+
+
 def seed(cursor: Any, predictions: int) -> None:
     """Fill an empty, migrated database with `predictions` predictions and their history."""
     sizes = {"{predictions}": str(int(predictions)), "{speakers}": str(SPEAKERS), "{sources}": str(SOURCES)}
+    cursor.execute(INDEXES_SQL)
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
     for statement in SEED_SQL:
         for token, value in sizes.items():
             statement = statement.replace(token, value)
         # No parameters, so the driver leaves SQL's "%" (modulo) alone.
         cursor.execute(statement)
+    for _, definition in indexes:
+        cursor.execute(definition)

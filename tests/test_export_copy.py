@@ -126,7 +126,13 @@ def nasty(source: Source, make_prediction: MakePrediction, reviewer) -> list[Pre
             to_outcome=Outcome.UNRESOLVABLE if i % 5 == 0 else Outcome.HELD_UP,
             unresolvable_reason=UnresolvableReason.TOO_VAGUE if i % 5 == 0 else "",
             note=text,
-            evidence=[[], ["https://example.org/a"], ["=x", "https://example.org/b,c", '"q"']][i % 3],
+            evidence=[
+                [],
+                ["https://example.org/a"],
+                ["=x", "https://example.org/b,c", '"q"'],
+                ["https://example.org/a", "back\\slash"],
+                [f"https://example.org/{n}" for n in range(5)],
+            ][i % 5],
         )
         if i % 5 == 1:
             event(
