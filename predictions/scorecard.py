@@ -12,12 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import charts
 from .models import UNATTRIBUTED_LABEL, Horizon, Prediction
-from .scoring import Accuracy, Tally, brier_score, calibration, outcome_value, total
+from .scoring import Accuracy, Stated, Tally, brier_from_sums, calibration_from_sums, outcome_value, total
 from .templatetags.links import speaker_url
 
 COMING_DUE = 6
@@ -69,44 +69,36 @@ def row_order(row: Row) -> tuple:
     return (row.panel, acc is None, -(acc.low if acc else 0), -(acc.n if acc else 0), row.label)
 
 
-def forecasts_of(predictions: QuerySet[Prediction]) -> tuple[int, list[tuple[str | None, float, float]]]:
-    """(how many carry a probability, [(speaker slug, probability, outcome value)] scored)."""
-    credit = partial_credit()
-    given = 0
-    scored = []
-    rows = predictions.filter(probability__isnull=False).values_list(
-        "speaker__slug", "probability", "outcome"
-    )
-    for slug, probability, outcome in rows.order_by():
-        given += 1
-        value = outcome_value(outcome, credit)
-        if value is not None:
-            scored.append((slug, float(probability), value))
-    return given, scored
-
-
 def probability_context(predictions: QuerySet[Prediction], labels: dict[str | None, str]) -> dict[str, Any]:
-    given, scored = forecasts_of(predictions)
-    pairs = [(p, v) for _, p, v in scored]
-    by_speaker: dict[str | None, list[tuple[float, float]]] = defaultdict(list)
-    for slug, p, v in scored:
-        by_speaker[slug].append((p, v))
+    """Brier score, calibration and Brier by speaker, from stated probabilities summed per
+    speaker, outcome and calibration bucket (`Prediction.objects.stated`, read from the tally)."""
+    credit = partial_credit()
+    overall: dict[str, Stated] = defaultdict(Stated)
+    by_speaker: dict[str | None, dict[str, Stated]] = defaultdict(lambda: defaultdict(Stated))
+    by_bucket: dict[int, dict[str, Stated]] = defaultdict(lambda: defaultdict(Stated))
+    for row in predictions.stated("speaker__slug"):
+        state, stated = row["state"], row["stated"]
+        overall[state] += stated
+        by_speaker[row["speaker__slug"]][state] += stated
+        by_bucket[row["probability_bin"]][state] += stated
+    scored = sum(stated.n for state, stated in overall.items() if outcome_value(state, credit) is not None)
     return {
-        "probabilities_given": given,
-        "probabilities_scored": len(pairs),
-        "brier": brier_score(pairs),
-        "calibration": calibration(pairs) if pairs else [],
+        "probabilities_given": sum(stated.n for stated in overall.values()),
+        "probabilities_scored": scored,
+        "brier": brier_from_sums(overall, credit),
+        "calibration": calibration_from_sums(by_bucket, credit) if scored else [],
         "brier_by_speaker": [
-            (labels.get(slug, UNATTRIBUTED_LABEL), len(items), brier_score(items))
-            for slug, items in sorted(by_speaker.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+            (labels.get(slug, UNATTRIBUTED_LABEL), n, brier_from_sums(states, credit))
+            for slug, states in sorted(by_speaker.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+            if (n := sum(s.n for o, s in states.items() if outcome_value(o, credit) is not None))
         ],
     }
 
 
 def due_periods(predictions: QuerySet[Prediction], today: date) -> list[tuple[str, Tally]]:
     """Counts per due year from the database, merged into the timeline's periods."""
-    per_year = predictions.annotate(year=ExtractYear("due_on")).tallies("year")
-    return charts.bucket_years([(row["year"], row["tally"]) for row in per_year], today.year)
+    per_year = predictions.tallies("due_year")
+    return charts.bucket_years([(row["due_year"], row["tally"]) for row in per_year], today.year)
 
 
 def coming_due(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:

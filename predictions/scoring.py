@@ -18,9 +18,10 @@ worth 0, PARTIAL_CREDIT or 1 — the same continuity choice the point estimate m
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 # The two-sided 95% quantile of the standard normal distribution (not the rounded 1.96),
 # so the intervals match statistical tables to the last printed digit.
@@ -166,6 +167,83 @@ def calibration(forecasts: Sequence[tuple[float, float]], buckets: int = 5) -> l
             observed_sum = sum(value for _, value in pairs)
             low, high = wilson_interval(observed_sum, n)
             mean_probability: float | None = sum(p for p, _ in pairs) / n
+            observed: float | None = observed_sum / n
+        else:
+            low = high = mean_probability = observed = None
+        result.append(
+            CalibrationBucket(
+                low=i / buckets,
+                high=(i + 1) / buckets,
+                n=n,
+                mean_probability=mean_probability,
+                observed=observed,
+                observed_low=low,
+                observed_high=high,
+            )
+        )
+    return result
+
+
+# Stated probabilities are kept to three decimals (the model's DecimalField), so the tally
+# sums them exactly as whole thousandths; calibration has this many equal-width buckets.
+PROBABILITY_SCALE = 1000
+CALIBRATION_BUCKETS = 5
+
+
+@dataclass(frozen=True)
+class Stated:
+    """Stated probabilities of some predictions, summed exactly: how many, the sum of the
+    probabilities and the sum of their squares, in thousandths (p = 0.8 counts 800 and 640,000).
+
+    What the Brier score and calibration need from a group of predictions that share an
+    outcome, whatever PARTIAL_CREDIT is: Σ(p − v)² = Σp² − 2vΣp + v²n when every member has
+    the same outcome value v."""
+
+    n: int = 0
+    total: int = 0
+    squares: int = 0
+
+    def __add__(self, other: Stated) -> Stated:
+        return Stated(self.n + other.n, self.total + other.total, self.squares + other.squares)
+
+
+def stated_bucket(thousandths: int, buckets: int = CALIBRATION_BUCKETS) -> int:
+    """The calibration bucket of a probability given in thousandths (as `calibration` buckets it)."""
+    return min(thousandths * buckets // PROBABILITY_SCALE, buckets - 1)
+
+
+def _scored(by_outcome: Mapping[str, Stated], partial_credit: float) -> list[tuple[Fraction, Stated]]:
+    values = ((outcome_value(outcome, partial_credit), stated) for outcome, stated in by_outcome.items())
+    return [(Fraction(value), stated) for value, stated in values if value is not None and stated.n]
+
+
+def brier_from_sums(by_outcome: Mapping[str, Stated], partial_credit: float) -> float | None:
+    """`brier_score` of the predictions summed in `by_outcome` (outcome -> Stated), from the sums
+    alone; None when none of them is scored. Exact arithmetic, rounded once at the end."""
+    scored = _scored(by_outcome, partial_credit)
+    n = sum(stated.n for _, stated in scored)
+    if not n:
+        return None
+    scale = Fraction(PROBABILITY_SCALE)
+    squared = sum(
+        Fraction(s.squares) / scale**2 - 2 * v * Fraction(s.total) / scale + v * v * s.n for v, s in scored
+    )
+    return float(squared / n)
+
+
+def calibration_from_sums(
+    by_bucket: Mapping[int, Mapping[str, Stated]], partial_credit: float, buckets: int = CALIBRATION_BUCKETS
+) -> list[CalibrationBucket]:
+    """`calibration` of predictions summed per bucket (bucket -> outcome -> Stated)."""
+    result = []
+    for i in range(buckets):
+        scored = _scored(by_bucket.get(i, {}), partial_credit)
+        n = sum(stated.n for _, stated in scored)
+        if n:
+            observed_sum = float(sum(v * s.n for v, s in scored))
+            low, high = wilson_interval(observed_sum, n)
+            total = sum(s.total for _, s in scored)
+            mean_probability: float | None = float(Fraction(total, PROBABILITY_SCALE * n))
             observed: float | None = observed_sum / n
         else:
             low = high = mean_probability = observed = None

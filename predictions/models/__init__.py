@@ -3,7 +3,8 @@
 A prediction's current status and outcome live on the prediction; every change to them is
 also an `Event` row, written in the same transaction (see `decisions.py` and `tasks.py`).
 Events are append-only: the model refuses updates and deletes, and database triggers
-(migration 0002) refuse them for any other path too.
+(migration 0002) refuse them for any other path too. The scorecard's counts are kept by
+other triggers in `TallyRow` (migration 0007, `tally.py`).
 """
 
 from .candidate import Candidate, CandidateStatus
@@ -28,11 +29,12 @@ from .choices import (
 )
 from .history import JOB_LATE_AFTER, AppendOnlyError, Event, EventKind, EventQuerySet, JobRun
 from .prediction import Prediction, PredictionQuerySet, Stance
+from .tally import DataVersion, Grain, TallyRow, data_version
 
 __all__ = [
     "ATTESTED", "ATTRIBUTED", "JOB_LATE_AFTER", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
     "RESOLVE_PERMISSION", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
-    "Candidate", "CandidateStatus", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
+    "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
     "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status",
     "UnresolvableReason", "add_years", "default_due_on",
 ]  # fmt: skip

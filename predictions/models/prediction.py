@@ -8,10 +8,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, ExtractYear
 from django.urls import reverse
 
-from ..scoring import Tally
+from ..scoring import Stated, Tally
 from .catalogue import Source, Speaker
 from .choices import (
     ATTRIBUTED,
@@ -23,6 +24,7 @@ from .choices import (
     Status,
     UnresolvableReason,
 )
+from .tally import stated_from_predictions, stated_from_table, tallies_from_table, tally_rows
 
 # One filtered COUNT per Tally field (scoring.Tally), all in the same GROUP BY query.
 TALLY_COUNTS = {
@@ -36,6 +38,23 @@ TALLY_COUNTS = {
 
 
 class PredictionQuerySet(models.QuerySet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The Q of each filter() call, so tallies() can put the same question to the tally
+        # table (models/tally.py checks that they rebuild exactly this WHERE clause).
+        self._tally_filters: tuple[Q, ...] | None = ()
+
+    def _clone(self) -> PredictionQuerySet:
+        clone = super()._clone()
+        clone._tally_filters = self._tally_filters
+        return clone
+
+    def filter(self, *args: Any, **kwargs: Any) -> PredictionQuerySet:
+        clone = super().filter(*args, **kwargs)
+        if self._tally_filters is not None:
+            clone._tally_filters = (*self._tally_filters, Q(*args, **kwargs))
+        return clone
+
     def flaggable(self, as_of: date) -> PredictionQuerySet:
         """Open predictions whose due date (or deferral) has arrived by `as_of`.
 
@@ -64,11 +83,34 @@ class PredictionQuerySet(models.QuerySet):
 
     def tallies(self, *group_by: str) -> list[dict[str, Any]]:
         """One row per group: the `group_by` values and their "tally" (scoring.Tally), in
-        one GROUP BY query whatever the number of predictions."""
-        rows = self.values(*group_by).annotate(**TALLY_COUNTS).order_by()
+        one GROUP BY query whatever the number of predictions. "due_year" groups by the
+        year of the due date.
+
+        Read from the tally table (models/tally.py) when it keeps every dimension the
+        filters and groups name; otherwise counted from the predictions."""
+        rows = tally_rows(self, group_by)
+        if rows is not None:
+            return tallies_from_table(rows, group_by)
+        counted = self.annotate(due_year=ExtractYear("due_on")) if "due_year" in group_by else self
         return [
             {**{name: row[name] for name in group_by}, "tally": Tally(**{k: row[k] for k in TALLY_COUNTS})}
-            for row in rows
+            for row in counted.values(*group_by).annotate(**TALLY_COUNTS).order_by()
+        ]
+
+    def stated(self, *group_by: str) -> list[dict[str, Any]]:
+        """Stated probabilities summed per group, state (scoring.Tally's field names) and
+        calibration bucket: rows of the `group_by` values, "state", "probability_bin" and
+        "stated" (scoring.Stated), for the Brier score and calibration."""
+        rows = tally_rows(self, [*group_by, "probability_bin"])
+        summed = (
+            stated_from_table(rows, group_by) if rows is not None else stated_from_predictions(self, group_by)
+        )
+        return [
+            {
+                **{name: row[name] for name in (*group_by, "state", "probability_bin")},
+                "stated": Stated(row["stated"], int(row["total"] or 0), int(row["squares"] or 0)),
+            }
+            for row in summed
         ]
 
     def unattributed(self) -> PredictionQuerySet:
@@ -187,8 +229,30 @@ class Prediction(models.Model):
                 name="prediction_open_due",
                 condition=Q(status=Status.OPEN),
             ),
-            # The admin's review queue: due for review, oldest due first.
-            models.Index(fields=["status", "due_on"], name="prediction_status_due"),
+            # The admin's review queue (admin/filters.py ReviewQueueFilter): one status, oldest
+            # due first, ties by id — due for review, open, resolved; "all" reads
+            # prediction_due_id below. The id makes the ORDER BY an index walk, not a sort.
+            models.Index(fields=["status", "due_on", "id"], name="prediction_status_due_id"),
+            # The queue's "deferred" choice: open with a review date, a few among many open.
+            models.Index(
+                fields=["due_on", "id"],
+                name="prediction_deferred_due_id",
+                condition=Q(status=Status.OPEN, review_after__isnull=False),
+            ),
+            # The scorecard's "Coming due next" (scorecard.coming_due): open, by the date it
+            # comes back to the queue.
+            models.Index(
+                Coalesce("review_after", "due_on"),
+                F("id"),
+                name="prediction_next_review",
+                condition=Q(status=Status.OPEN),
+            ),
+            # The scorecard's "Recently resolved" (scorecard.recently_resolved), read backwards.
+            models.Index(
+                fields=["resolved_at", "id"],
+                name="prediction_recently_resolved",
+                condition=Q(status=Status.RESOLVED),
+            ),
             # The API's prediction list and the calendars: keyset pages on (due_on, id), so
             # a page is an index range scan however deep it is.
             models.Index(fields=["due_on", "id"], name="prediction_due_id"),
