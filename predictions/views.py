@@ -3,46 +3,124 @@ and a page per prediction with its whole public history. No login needed.
 
 The views are short: which predictions (`filtering.py`), their numbers and rows
 (`scorecard.py`), and how links and moments read (`templatetags/links.py`).
+
+The scorecard is cached, rendered, per filter under the data version (`models/tally.py`
+`DataVersion`), which the database's triggers replace with every write to a prediction,
+speaker, source or stance; the same version is its ETag and Last-Modified, so a browser's
+conditional request is a 304 until something changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime, time
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+from django.utils import timezone
+from django.views.decorators.http import condition, require_safe
 
 from .decisions import SCHEDULER
-from .filtering import FilterError, parse
-from .models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
+from .filtering import FilterError, Filters, parse
+from .models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker, data_version
+from .models.tally import top_sources, top_speakers
 from .scorecard import partial_credit, scorecard_context, speaker_context
 from .templatetags.links import safe_href
+from .templatetags.share import CANONICAL_PARAMS
 
 PAGE_SIZE = 50
 # The scorecard's own filters; other parameters (a campaign tag on a shared link) are ignored.
 SCORECARD_FILTERS = ("speaker", "source", "attribution")
+# The source and speaker menus list this many, most predictions first; a search finds the rest.
+PICKER_SIZE = 50
+PICKER_MATCHES = 20
+# Every write changes the key, so an entry is never stale; this only bounds what is kept.
+SCORECARD_CACHE_SECONDS = 24 * 3600
 
 
 def bad_filter(request: HttpRequest, error: FilterError) -> HttpResponse:
     return render(request, "predictions/bad_filter.html", {"error": error}, status=400)
 
 
+def scorecard_version(request: HttpRequest) -> tuple[str, datetime]:
+    """What the page depends on besides its filters — the data version, the day (the
+    timeline and "coming due" move at midnight) and PARTIAL_CREDIT — and when that last
+    changed. Read once per request and before any number on the page: a write committed
+    meanwhile can then only make the page newer than its version, never older."""
+    if not hasattr(request, "scorecard_version"):
+        token, changed_at = data_version()
+        today = timezone.localdate()
+        midnight = timezone.make_aware(datetime.combine(today, time.min))
+        version = f"{token}|{today.isoformat()}|{partial_credit()}"
+        request.scorecard_version = (version, max(changed_at or midnight, midnight))
+    return request.scorecard_version
+
+
+def scorecard_etag(request: HttpRequest) -> str:
+    return hashlib.sha256(scorecard_version(request)[0].encode()).hexdigest()[:32]
+
+
+def scorecard_last_modified(request: HttpRequest) -> datetime:
+    return scorecard_version(request)[1]
+
+
+def picker_choices(top: list[tuple[str, str]], chosen: tuple[str, str] | None) -> list[tuple[str, str]]:
+    """The menu's (value, label) pairs: the top ones and, wherever it ranks, the chosen one."""
+    if chosen is None or chosen in top:
+        return top
+    return [chosen, *top]
+
+
+def scorecard_page(request: HttpRequest, filters: Filters) -> HttpResponse:
+    speaker, source = filters.speaker_obj, filters.source_obj
+    context = {
+        "filters": filters,
+        "speakers": picker_choices(top_speakers(PICKER_SIZE), speaker and (speaker.slug, speaker.name)),
+        "sources": picker_choices(top_sources(PICKER_SIZE), source and (source.slug, source.title)),
+        "unattributed_value": UNATTRIBUTED,
+        **scorecard_context(filters.apply(Prediction.objects.all())),
+    }
+    return render(request, "predictions/scorecard.html", context)
+
+
 @require_safe
+@condition(etag_func=scorecard_etag, last_modified_func=scorecard_last_modified)
 def scorecard(request: HttpRequest) -> HttpResponse:
     try:
         filters = parse(request.GET, allowed=SCORECARD_FILTERS, ignore_unknown=True)
     except FilterError as error:
         return bad_filter(request, error)
-    context = {
-        "filters": filters,
-        "speakers": Speaker.objects.order_by("name"),
-        "sources": Source.objects.all(),
-        "unattributed_value": UNATTRIBUTED,
-        **scorecard_context(filters.apply(Prediction.objects.all())),
-    }
-    return render(request, "predictions/scorecard.html", context)
+    # The page's own parameters as given (its canonical link shows them), not the rest.
+    shown = [(name, request.GET.get(name, "")) for name in (*SCORECARD_FILTERS, *CANONICAL_PARAMS)]
+    key = (
+        "scorecard:"
+        + hashlib.sha256(repr((scorecard_version(request)[0], request.path, shown)).encode()).hexdigest()
+    )
+    html = cache.get(key)
+    if html is not None:
+        return HttpResponse(html)
+    response = scorecard_page(request, filters)
+    cache.set(key, response.content, SCORECARD_CACHE_SECONDS)
+    return response
+
+
+@require_safe
+def picker_search(request: HttpRequest, kind: str) -> JsonResponse:
+    """The scorecard menus' search: up to PICKER_MATCHES speakers or sources whose name or
+    slug contains `q`, by name, as {"results": [{"value": slug, "label": name}]}."""
+    term = request.GET.get("q", "").strip()[:100]
+    if kind == "speakers":
+        found = Speaker.objects.filter(Q(name__icontains=term) | Q(slug__icontains=term)).order_by("name")
+        pairs = found.values_list("slug", "name")
+    else:
+        found = Source.objects.filter(Q(title__icontains=term) | Q(slug__icontains=term)).order_by("title")
+        pairs = found.values_list("slug", "title")
+    results = [{"value": slug, "label": label} for slug, label in pairs[:PICKER_MATCHES]] if term else []
+    return JsonResponse({"results": results})
 
 
 def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
