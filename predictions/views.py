@@ -27,7 +27,7 @@ from django.views.decorators.http import condition, require_safe
 from .decisions import SCHEDULER
 from .filtering import FilterError, Filters, parse
 from .models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker, data_version
-from .models.tally import top_sources, top_speakers
+from .models.tally import most_predicted
 from .scorecard import partial_credit, scorecard_context, speaker_context
 from .templatetags.links import safe_href
 from .templatetags.share import CANONICAL_PARAMS
@@ -68,8 +68,9 @@ def scorecard_last_modified(request: HttpRequest) -> datetime:
     return scorecard_version(request)[1]
 
 
-def picker_choices(top: list[tuple[str, str]], chosen: tuple[str, str] | None) -> list[tuple[str, str]]:
-    """The menu's (value, label) pairs: the top ones and, wherever it ranks, the chosen one."""
+def picker_choices(dimension: str, chosen: tuple[str, str] | None) -> list[tuple[str, str]]:
+    """A menu's (slug, label) pairs: the top ones and, wherever it ranks, the chosen one."""
+    top = [(slug, label) for _, slug, label in most_predicted(dimension, PICKER_SIZE)]
     if chosen is None or chosen in top:
         return top
     return [chosen, *top]
@@ -79,8 +80,8 @@ def scorecard_page(request: HttpRequest, filters: Filters) -> HttpResponse:
     speaker, source = filters.speaker_obj, filters.source_obj
     context = {
         "filters": filters,
-        "speakers": picker_choices(top_speakers(PICKER_SIZE), speaker and (speaker.slug, speaker.name)),
-        "sources": picker_choices(top_sources(PICKER_SIZE), source and (source.slug, source.title)),
+        "speakers": picker_choices("speaker", speaker and (speaker.slug, speaker.name)),
+        "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
         **scorecard_context(filters.apply(Prediction.objects.all())),
     }

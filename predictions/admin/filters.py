@@ -1,4 +1,5 @@
-"""The review queue's list filters: status (defaulting to the queue), due date, speaker."""
+"""The review queue's list filters: status (defaulting to the queue), due date, speaker and
+source (the most predicted as links, a search for the rest)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from ..models import UNATTRIBUTED_LABEL, Prediction, PredictionQuerySet
+from ..models.tally import most_predicted
 
 NEXT_DAYS = 90  # "In the next 90 days"
 
@@ -83,9 +86,47 @@ class DueDateFilter(admin.SimpleListFilter):
         return queryset.filter(keep(timezone.localdate()))
 
 
-class SpeakerFilter(admin.RelatedFieldListFilter):
+class MostPredictedFilter(admin.RelatedFieldListFilter):
+    """A filter by speaker or source that stays small among thousands: links to the TOP with
+    the most predictions (from the tally), the chosen one wherever it ranks, and a search box
+    — the admin's own autocomplete (select2), picked by static/predictions/admin_filters.js —
+    for any other. Same parameters as Django's own filter, so existing links keep working."""
+
+    template = "admin/predictions/most_predicted_filter.html"
+    TOP = 10
+    # A placeholder the script replaces with the picked id.
+    PICKED = "__picked__"
+
+    def field_choices(self, field: Field, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        choices = [(pk, label) for pk, _, label in most_predicted(field.name, self.TOP)]
+        chosen = (self.lookup_val or [None])[-1]
+        if chosen is not None and chosen not in {str(pk) for pk, _ in choices}:
+            picked = (
+                field.remote_field.model._default_manager.filter(pk=chosen).first()
+                if chosen.isdigit()
+                else None
+            )
+            if picked is not None:
+                choices.insert(0, (picked.pk, str(picked)))
+        return choices
+
+    def choices(self, changelist: Any) -> Any:
+        # What the template's search box needs: where to ask, and the link to go to.
+        self.search_url = reverse(f"{changelist.model_admin.admin_site.name}:autocomplete")
+        self.picked_url = changelist.get_query_string(
+            {self.lookup_kwarg: self.PICKED}, [self.lookup_kwarg_isnull, "p"]
+        )
+        self.opts = changelist.model._meta
+        return super().choices(changelist)
+
+
+class SpeakerFilter(MostPredictedFilter):
     """Speakers, plus the predictions nobody was named for, by their name in the queue."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.empty_value_display = UNATTRIBUTED_LABEL
+
+
+class SourceFilter(MostPredictedFilter):
+    pass

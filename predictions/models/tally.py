@@ -272,26 +272,17 @@ def stated_from_predictions(predictions: PredictionQuerySet, group_by: Sequence[
     )
 
 
-def top_speakers(limit: int) -> list[tuple[str, str]]:
-    """(slug, name) of the speakers with the most predictions, most first."""
-    rows = (
-        TallyRow.objects.filter(grain=Grain.HORIZON, speaker__isnull=False, n__gt=0)
-        .values("speaker__slug", "speaker__name")
-        .annotate(total=Sum("n"))
-        .order_by("-total", "speaker__name")[:limit]
-    )
-    return [(row["speaker__slug"], row["speaker__name"]) for row in rows]
-
-
-def top_sources(limit: int) -> list[tuple[str, str]]:
-    """(slug, title) of the sources with the most predictions, most first."""
-    rows = (
-        TallyRow.objects.filter(grain=Grain.SOURCES, n__gt=0)
-        .values("source__slug", "source__title")
-        .annotate(total=Sum("n"))
-        .order_by("-total", "source__title")[:limit]
-    )
-    return [(row["source__slug"], row["source__title"]) for row in rows]
+def most_predicted(dimension: str, limit: int) -> list[tuple[int, str, str]]:
+    """(pk, slug, name or title) of the `limit` speakers or sources with the most predictions,
+    most first: the scorecard's menus and the admin's filters list these."""
+    if dimension == "speaker":
+        rows = TallyRow.objects.filter(grain=Grain.HORIZON, speaker__isnull=False)
+        fields = ("speaker_id", "speaker__slug", "speaker__name")
+    else:
+        rows = TallyRow.objects.filter(grain=Grain.SOURCES)
+        fields = ("source_id", "source__slug", "source__title")
+    ranked = rows.filter(n__gt=0).values(*fields).annotate(total=Sum("n")).order_by("-total", fields[2])
+    return list(ranked.values_list(*fields)[:limit])
 
 
 # --- checking and repairing: manage.py recount_tallies -------------------------------------
