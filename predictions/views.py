@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from .decisions import SCHEDULER
-from .filtering import FilterError, parse
-from .models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
-from .scorecard import partial_credit, scorecard_context, speaker_context
+from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, FilterError, parse
+from .models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Attribution, Event, Prediction, Source, Speaker, Stance
+from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
 from .templatetags.links import safe_href
 
 PAGE_SIZE = 50
@@ -40,7 +41,10 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         "speakers": Speaker.objects.order_by("name"),
         "sources": Source.objects.all(),
         "unattributed_value": UNATTRIBUTED,
-        **scorecard_context(filters.apply(Prediction.objects.all())),
+        "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
+        **scorecard_context(
+            filters.apply(Prediction.objects.all()), Stance.objects.filter(filters.stance_q())
+        ),
     }
     return render(request, "predictions/scorecard.html", context)
 
@@ -55,6 +59,7 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     context = {
         "speaker": speaker,
         "page": page,
+        "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
         "filter_value": slug or UNATTRIBUTED,
         **speaker_context(predictions, slug, speaker.name if speaker else UNATTRIBUTED_LABEL),
     }
@@ -96,5 +101,12 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for event in prediction.events.order_by("at", "id")
     ]
-    context = {"prediction": prediction, "history": history, "partial_credit": partial_credit()}
+    context = {
+        "prediction": prediction,
+        "stances": prediction.stances.select_related("speaker").order_by(
+            F("source_timestamp").asc(nulls_last=True), "id"
+        ),
+        "history": history,
+        "partial_credit": partial_credit(),
+    }
     return render(request, "predictions/prediction_detail.html", context)

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from ..scoring import Tally
+from ..scoring import Tally, stance_outcome, stance_tally
 from .catalogue import Source, Speaker
 from .choices import (
     ATTRIBUTED,
@@ -214,6 +214,33 @@ class Prediction(models.Model):
             )
 
 
+class StanceQuerySet(models.QuerySet):
+    def tallies(self, *group_by: str) -> list[dict[str, Any]]:
+        """One row per group: the `group_by` values, how many stances "agrees" and "disputes",
+        how many were "inferred" from an unlabelled transcript, and their "tally" as scored for
+        the speakers who took them (scoring.stance_tally), from one GROUP BY query whatever the
+        number of stances."""
+        rows = (
+            self.values(*group_by, "stance", "attribution", "prediction__status", "prediction__outcome")
+            .annotate(n=models.Count("pk"))
+            .order_by()
+        )
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row[name] for name in group_by), []).append(row)
+        return [
+            {
+                **dict(zip(group_by, values, strict=True)),
+                **{kind: sum(r["n"] for r in members if r["stance"] == kind) for kind in StanceKind.values},
+                "inferred": sum(r["n"] for r in members if r["attribution"] == Attribution.INFERRED),
+                "tally": stance_tally(
+                    (r["stance"], r["prediction__status"], r["prediction__outcome"], r["n"]) for r in members
+                ),
+            }
+            for values, members in groups.items()
+        ]
+
+
 class Stance(models.Model):
     """A second speaker agreeing with or disputing a prediction someone else made.
 
@@ -227,6 +254,8 @@ class Stance(models.Model):
     attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
     attribution_note = models.CharField(max_length=1000, blank=True)
 
+    objects = StanceQuerySet.as_manager()
+
     class Meta:
         ordering = ["prediction", "speaker"]
         constraints = [
@@ -239,3 +268,12 @@ class Stance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker} {self.get_stance_display().lower()}: {self.prediction}"
+
+    @property
+    def scored_outcome(self) -> str:
+        """The prediction's outcome as scored for this stance; "" while it is not yet judged."""
+        prediction = self.prediction
+        return stance_outcome(self.stance, prediction.outcome) if prediction.status == Status.RESOLVED else ""
+
+    def get_scored_outcome_display(self) -> str:
+        return Outcome(self.scored_outcome).label if self.scored_outcome else ""

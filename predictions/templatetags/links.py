@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django import template
 from django.urls import reverse
 
-from ..models import Prediction
+from ..models import Prediction, Stance
 
 register = template.Library()
 
@@ -54,5 +54,6 @@ def speaker_url(slug: str | None) -> str:
 
 
 @register.filter
-def speaker_href(prediction: Prediction) -> str:
-    return speaker_url(prediction.speaker.slug if prediction.speaker_id else None)
+def speaker_href(said: Prediction | Stance) -> str:
+    """The page of who made a prediction (the panel's page when nobody is named) or took a stance."""
+    return speaker_url(said.speaker.slug if said.speaker_id else None)
