@@ -27,8 +27,9 @@ setup: $(VENV)/.run-installed
 	$(PY) manage.py install_schedule
 	$(PY) manage.py ensure_admin
 
+# honcho runs the Procfile (web + cluster) with the virtualenv first on PATH.
 run: setup
-	$(PY) manage.py serve
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest -n 2

@@ -7,15 +7,15 @@ psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECR
 import os
 import re
 import sys
-import warnings
 from pathlib import Path
+from typing import NoReturn
 
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Stop at start-up with one clear line rather than a traceback."""
     sys.exit(f"Configuration error: {message}")
 
@@ -35,7 +35,6 @@ def envint(name: str, default: str) -> int:
         return int(value)
     except ValueError:
         fail(f"{name} must be a whole number, not {value!r}.")
-        raise  # unreachable; keeps type checkers content
 
 
 def envfloat(name: str, default: str) -> float:
@@ -44,7 +43,6 @@ def envfloat(name: str, default: str) -> float:
         return float(value)
     except ValueError:
         fail(f"{name} must be a number, not {value!r}.")
-        raise
 
 
 DEBUG = envbool("DEBUG", "True")
@@ -145,11 +143,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-if DEBUG:
-    # In development whitenoise serves from the apps' static folders (finders); the
-    # collectstatic folder is made only for production, so its absence is expected here.
-    warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
+# The collectstatic folder, made by the production start only. In development whitenoise
+# serves from the apps' static folders (finders), so none is configured there: no warning
+# about a folder that is not meant to exist.
+STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
