@@ -132,7 +132,7 @@ def _csv_cells(row: tuple[Any, ...]) -> list[str]:
     return [("'" + cell) if cell[:1] in _RISKY_FIRST else cell for cell in cells]
 
 
-def stream_export(
+def stream_export(  # noqa: PLR0913 - keyword-only options of the one streaming path
     fmt: str,
     filters: ExportFilters | None = None,
     *,
