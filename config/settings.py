@@ -7,6 +7,7 @@ psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECR
 import os
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,17 +71,25 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that touches the database (sessions, auth): an unreachable database
+    # is a 503 page saying so, not a 500.
+    "predictions.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +116,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     try:
         default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        # A database that does not answer fails a request (and /healthz) in seconds, not
+        # after the operating system's TCP timeout of minutes.
+        default_db.setdefault("OPTIONS", {}).setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5"))
     except Exception as e:  # dj-database-url raises several types for bad URLs
         fail(f"DATABASE_URL is not a usable database URL ({e}).")
     if default_db.get("ENGINE") != "django.db.backends.postgresql":
@@ -158,10 +170,47 @@ STORAGES = {
 
 LOGIN_URL = "/admin/login/"
 
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one user name
+# from one address, that pair is refused, even with the right password, for
+# AXES_COOLOFF_MINUTES. Attempts are rows in the database, so every gunicorn worker sees
+# them. Unlock early: admin → Axes → Access attempts, or `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "15"))
+# Username and address together: a guesser at one address cannot lock a reviewer out
+# everywhere, and a shared office address does not lock everyone out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Quiet start-up (every command printed a banner); lockouts are still logged as warnings
+# by the "axes" logger with the user name and address.
+AXES_VERBOSE = False
+# Name the user and address in those warnings (passwords are never logged): the operator
+# needs them to know whom to unlock, and the admin's attempt list shows them anyway.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Content-Security-Policy (django-csp): everything from this site, nothing inline. The
+# templates keep their CSS and JavaScript in static files; the favicon is an empty data: URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=False.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    # Health checks come over plain HTTP from inside the container or the load balancer.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
