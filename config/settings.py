@@ -118,7 +118,9 @@ if DATABASE_URL:
         default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
         # A database that does not answer fails a request (and /healthz) in seconds, not
         # after the operating system's TCP timeout of minutes.
-        default_db.setdefault("OPTIONS", {}).setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5"))
+        default_db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5")
+        )
     except Exception as e:  # dj-database-url raises several types for bad URLs
         fail(f"DATABASE_URL is not a usable database URL ({e}).")
     if default_db.get("ENGINE") != "django.db.backends.postgresql":

@@ -59,7 +59,9 @@ def test_it_is_public_sets_no_cookie_and_costs_three_queries_at_most(
 
 def test_a_job_that_has_not_succeeded_for_26_hours_is_a_503(client: Client, now) -> None:
     installed_and_ran(now - timedelta(hours=27))
-    JobRun.objects.filter(name=JOB_NAME).update(last_error_at=now - timedelta(hours=3), last_error="SMTP down")
+    JobRun.objects.filter(name=JOB_NAME).update(
+        last_error_at=now - timedelta(hours=3), last_error="SMTP down"
+    )
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
