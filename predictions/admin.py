@@ -29,6 +29,7 @@ from . import decisions
 from .decisions import Actor, DecisionError
 from .export_views import export_history_csv
 from .forms import DeferForm, OutcomeFields, OutcomeForm, PredictionForm, ReopenForm
+from .links import link_or_text
 from .models import Event, Outcome, Prediction, Source, Speaker, Status
 
 RESOLVE_PERMISSION = "predictions.resolve_prediction"
@@ -199,11 +200,8 @@ class EventInline(admin.TabularInline):
         links = [url for url in event.evidence or [] if isinstance(url, str)]
         if not links:
             return "—"
-        return format_html_join(
-            mark_safe("<br>"),
-            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>',
-            ((url, url) for url in links),
-        )
+        # Only http(s) becomes a link; anything else is shown as text.
+        return format_html_join(mark_safe("<br>"), "{}", ((link_or_text(url),) for url in links))
 
 
 @admin.register(Prediction)

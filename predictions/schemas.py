@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from .links import is_web_link
 from .models import (
     Event,
     EventKind,
@@ -130,6 +132,16 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _web_link(url: str) -> str:
+    if not is_web_link(url):
+        raise ValueError(f"evidence must be an http(s) URL, not {url[:80]!r}")
+    return url
+
+
+# Only http(s) evidence is let in (links.is_web_link, the rule the pages show links by).
+EvidenceLink = Annotated[NoSpace, AfterValidator(_web_link)]
+
+
 def _split_links(value: Any) -> Any:
     if isinstance(value, str):
         return value.split()
@@ -190,7 +202,7 @@ class ExportRow(Strict):
     unresolvable_reason: ReasonOrBlank
     review_after: Annotated[date | None, Blank] = Field(description="A deferral's review date.")
     note: str
-    evidence: Annotated[list[NoSpace], BeforeValidator(_split_links)] = Field(
+    evidence: Annotated[list[EvidenceLink], BeforeValidator(_split_links)] = Field(
         description="Evidence links (in CSV: separated by single spaces)."
     )
     quote: str

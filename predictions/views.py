@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 
 from . import charts
 from .decisions import SCHEDULER
+from .links import safe_href
 from .models import Event, Horizon, Outcome, Prediction, Source, Speaker, Status
 from .scoring import Accuracy, Tally, brier_score, calibration, outcome_value, total
 
@@ -313,11 +314,6 @@ def timestamped_url(url: str, seconds: int | None) -> str:
         query.append(("t", f"{seconds}s"))
         return urlunsplit(parts._replace(query=urlencode(query)))
     return url
-
-
-def safe_href(url: str) -> str:
-    """Only http(s) links are made clickable: a `javascript:` evidence link stays text."""
-    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
 
 
 def clock(seconds: int) -> str:
