@@ -156,7 +156,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 if DEBUG:
     # In development whitenoise serves from the apps' static folders (finders); the
     # collectstatic folder is made only for production, so its absence is expected here.
@@ -176,6 +176,7 @@ LOGIN_URL = "/admin/login/"
 # from one address, that pair is refused, even with the right password, for
 # AXES_COOLOFF_MINUTES. Attempts are rows in the database, so every gunicorn worker sees
 # them. Unlock early: admin → Axes → Access attempts, or `manage.py axes_reset_username NAME`.
+# AxesStandaloneBackend only refuses a locked-out login; ModelBackend signs people in.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -234,14 +235,17 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "predictions@localhost")
 
 # django-q2: the ORM broker needs no other server; Redis when REDIS_URL is set.
-# timeout < retry, or a slow task is delivered a second time while still running;
-# max_attempts bounds retries (django-q2's default 0 retries forever); catch_up=False
-# so a cluster that was down for a week runs the daily job once, not seven times.
+# timeout < retry, or a slow task is delivered a second time while still running
+# (check predictions.W001); retry is also how long a run whose worker died (a crash, a
+# kill) waits before it is delivered again: 3 minutes, not hours. The daily job commits
+# each flag on its own, so a run cut off at `timeout` loses nothing and the next attempt
+# carries on. max_attempts bounds retries (django-q2's default 0 retries forever);
+# catch_up=False so a cluster that was down for a week runs the daily job once, not seven times.
 Q_CLUSTER = {
     "name": "predictions",
     "workers": envint("Q_WORKERS", "2"),
-    "timeout": 300,
-    "retry": 360,
+    "timeout": 120,
+    "retry": 180,
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 250,
