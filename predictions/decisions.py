@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import Event, EventKind, Outcome, Prediction, Status, UnresolvableReason
+from .transitions import Step, changes, history_row
 
 
 class DecisionError(Exception):
@@ -45,39 +46,32 @@ def _apply(
     prediction: Prediction,
     *,
     expected_version: int | None,
-    kind: str,
+    step: Step,
     actor: Actor,
-    changes: dict[str, object],
     note: str = "",
     evidence: Sequence[str] = (),
-    at: datetime | None = None,
 ) -> Event:
-    at = at or timezone.now()
     expected = prediction.version if expected_version is None else expected_version
     with transaction.atomic():
         current = Prediction.objects.select_for_update().get(pk=prediction.pk)
         if current.version != expected:
             raise StaleEdit(describe_change(prediction.pk))
         updated = Prediction.objects.filter(pk=prediction.pk, version=expected).update(
-            version=F("version") + 1, updated_at=at, **changes
+            version=F("version") + 1, updated_at=step.at, **changes(step)
         )
         if updated != 1:  # select_for_update is a no-op on SQLite; the row count is not
             raise StaleEdit(describe_change(prediction.pk))
-        event = Event.objects.create(
-            prediction_id=prediction.pk,
-            kind=kind,
-            at=at,
-            actor=actor.user,
-            actor_name=actor.name,
+        event = history_row(
+            prediction.pk,
             from_status=current.status,
-            to_status=changes.get("status", current.status),
             from_outcome=current.outcome,
-            to_outcome=changes.get("outcome", current.outcome),
-            unresolvable_reason=changes.get("unresolvable_reason", ""),
-            review_after=changes.get("review_after"),
+            step=step,
+            actor_id=actor.user.pk if actor.user is not None else None,
+            actor_name=actor.name,
             note=note,
-            evidence=list(evidence),
+            evidence=evidence,
         )
+        event.save()
     prediction.refresh_from_db()
     return event
 
@@ -127,18 +121,10 @@ def resolve(
     return _apply(
         prediction,
         expected_version=expected_version,
-        kind=kind,
+        step=Step(kind, at, outcome=outcome, reason=reason),
         actor=actor,
         note=note,
         evidence=evidence,
-        at=at,
-        changes={
-            "status": Status.RESOLVED,
-            "outcome": outcome,
-            "unresolvable_reason": reason,
-            "resolved_at": at,
-            "review_after": None,
-        },
     )
 
 
@@ -165,11 +151,9 @@ def defer(
     return _apply(
         prediction,
         expected_version=expected_version,
-        kind=EventKind.DEFERRED,
+        step=Step(EventKind.DEFERRED, at, review_after=until),
         actor=actor,
         note=note,
-        at=at,
-        changes={"status": Status.OPEN, "review_after": until},
     )
 
 
@@ -189,14 +173,34 @@ def reopen(
     return _apply(
         prediction,
         expected_version=expected_version,
-        kind=EventKind.REOPENED,
+        step=Step(EventKind.REOPENED, at or timezone.now()),
         actor=actor,
         note=note,
-        at=at,
-        changes={
-            "status": Status.DUE,
-            "outcome": "",
-            "unresolvable_reason": "",
-            "resolved_at": None,
-        },
     )
+
+
+def record_attribution(
+    prediction: Prediction,
+    *,
+    before: tuple[str, str],
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+) -> Event | None:
+    """The history row for a change of who said it: `before` is (speaker label, attribution)
+    as they were; None when neither changed. The review state is left as it is."""
+    after = (prediction.speaker_label, prediction.attribution)
+    if after == before:
+        return None
+    what = f"Speaker: {before[0]} → {after[0]}; attribution: {before[1]} → {after[1]}."
+    event = history_row(
+        prediction.pk,
+        from_status=prediction.status,
+        from_outcome=prediction.outcome,
+        step=Step(EventKind.ATTRIBUTED, at or timezone.now()),
+        actor_id=actor.user.pk if actor.user is not None else None,
+        actor_name=actor.name,
+        note=f"{what} {note}".strip(),
+    )
+    event.save()
+    return event

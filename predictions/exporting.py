@@ -25,7 +25,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from .models import Event, Horizon, Prediction, Source, Speaker
-from .schemas import CSV_RISKY_FIRST, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
+from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -138,96 +138,44 @@ def _without_history(filters: ExportFilters) -> QuerySet:
     )
 
 
-# The prediction's columns, in the order _row() reads them.
-PREDICTION_COLUMNS = (
-    "id",
-    "source__slug",
-    "key",
-    "claim",
-    "speaker__slug",
-    "speaker__name",
-    "horizon",
-    "horizon_as_said",
-    "stated_on",
-    "due_on",
-    "probability",
-    "quote",
-    "section",
-    "source_timestamp",
-    "resolution_criteria",
-    "source__title",
-    "source__kind",
-    "source__url",
-    "source__published_on",
+PREDICTION_PREFIX = "prediction__"
+EVENT_PATHS = tuple(path for path in EXPORT_COLUMNS.values() if path is not None)
+# A prediction without history: its own columns, and the event's as empty as ExportRow has them.
+PREDICTION_PATHS = tuple(
+    path.removeprefix(PREDICTION_PREFIX) for path in EVENT_PATHS if path.startswith(PREDICTION_PREFIX)
 )
-EVENT_COLUMNS = (
-    "kind",
-    "at",
-    "actor_name",
-    "from_status",
-    "to_status",
-    "from_outcome",
-    "to_outcome",
-    "unresolvable_reason",
-    "review_after",
-    "note",
-    "evidence",
-)
-NO_EVENT = (None, None, "", "", "", "", "", "", None, "", [])
+EMPTY_EVENT: dict[str, Any] = {"kind": None, "at": None, "review_after": None, "evidence": []}
+ACTOR_AT = EXPORT_FIELDS.index("actor")
+SPEAKER_NAME_AT = EXPORT_FIELDS.index("speaker_name")  # NULL through the join when unattributed
 
 
 def event_rows(filters: ExportFilters, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[Any, ...]]:
-    """Database tuples: every matching event oldest first, then one per prediction without any."""
+    """Database tuples in EVENT_PATHS order: every matching event oldest first, then one per
+    prediction without any."""
     events = _events(filters)
-    columns = [f"prediction__{c}" for c in PREDICTION_COLUMNS] + list(EVENT_COLUMNS)
-    yield from events.order_by("at", "id").values_list(*columns).iterator(chunk_size=chunk_size)
+    yield from events.order_by("at", "id").values_list(*EVENT_PATHS).iterator(chunk_size=chunk_size)
     if filters.has_date_range:
         return  # a prediction without history has no date to fall in the range
-    lonely = _without_history(filters).order_by("id").values_list(*PREDICTION_COLUMNS)
+    lonely = _without_history(filters).order_by("id").values_list(*PREDICTION_PATHS)
+    # Where each EVENT_PATHS value comes from: the prediction tuple's index, or a constant.
+    layout = [
+        PREDICTION_PATHS.index(path.removeprefix(PREDICTION_PREFIX))
+        if path.startswith(PREDICTION_PREFIX)
+        else EMPTY_EVENT.get(path, "")
+        for path in EVENT_PATHS
+    ]
     for values in lonely.iterator(chunk_size=chunk_size):
-        yield values + NO_EVENT
+        yield tuple(values[spot] if isinstance(spot, int) else spot for spot in layout)
 
 
 def _row(values: tuple[Any, ...], public: bool) -> tuple[Any, ...]:
     """A database tuple in EXPORT_FIELDS order (Python values)."""
-    (pid, source, key, claim, speaker, speaker_name, horizon, as_said, stated, due, probability) = values[:11]
-    quote, section, timestamp, criteria, src_title, src_kind, src_url, src_published = values[11:19]
-    kind, at, actor, from_s, to_s, from_o, to_o, reason, review_after, note, evidence = values[19:]
-    if public and actor and actor != SCHEDULER:
-        actor = REDACTED_REVIEWER
-    return (
-        EXPORT_SCHEMA_VERSION,
-        pid,
-        source,
-        key,
-        claim,
-        speaker,
-        speaker_name or "",
-        horizon,
-        as_said,
-        stated,
-        due,
-        probability,
-        kind,
-        at,
-        actor,
-        from_s,
-        to_s,
-        from_o,
-        to_o,
-        reason,
-        review_after,
-        note,
-        evidence,
-        quote,
-        section,
-        timestamp,
-        criteria,
-        src_title,
-        src_kind,
-        src_url,
-        src_published,
-    )
+    row = [EXPORT_SCHEMA_VERSION, *values]
+    if row[SPEAKER_NAME_AT] is None:
+        row[SPEAKER_NAME_AT] = ""
+    if public and row[ACTOR_AT] and row[ACTOR_AT] != SCHEDULER:
+        row[ACTOR_AT] = REDACTED_REVIEWER
+    return tuple(row)
 
 
 def _json_value(value: Any) -> Any:
@@ -253,7 +201,7 @@ _RISKY_FIRST = frozenset(CSV_RISKY_FIRST)
 
 
 def _csv_cells(row: tuple[Any, ...]) -> list[str]:
-    """The row's CSV cells, neutralised as schemas.csv_cell() does."""
+    """The row's CSV cells; a cell a spreadsheet would evaluate gets one leading quote."""
     cells = [_CSV_TEXT.get(value.__class__, str)(value) for value in row]
     # cell[:1] is "" for an empty cell, which is not in the set.
     return [("'" + cell) if cell[:1] in _RISKY_FIRST else cell for cell in cells]

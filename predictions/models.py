@@ -43,6 +43,20 @@ class UnresolvableReason(models.TextChoices):
     OTHER = "other", "Other (see note)"
 
 
+class Attribution(models.TextChoices):
+    """How the speaker of a prediction is known."""
+
+    NAMED = "named", "Named in the source's text"
+    TRANSCRIPT = "transcript", "From a labelled transcript"
+    INFERRED = "inferred", "Inferred from an unlabelled transcript"
+    UNATTRIBUTED = "unattributed", "Unattributed"
+
+
+class StanceKind(models.TextChoices):
+    AGREES = "agrees", "Agrees"
+    DISPUTES = "disputes", "Disputes"
+
+
 class SourceKind(models.TextChoices):
     PODCAST = "podcast", "Podcast"
     ARTICLE = "article", "Article"
@@ -110,6 +124,11 @@ class Source(models.Model):
         return self.title
 
 
+# The attributions that name a speaker; the scorecard's strict filter keeps the first two.
+ATTRIBUTED = [Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED]
+ATTESTED = [Attribution.NAMED, Attribution.TRANSCRIPT]
+
+
 class PredictionQuerySet(models.QuerySet):
     def flaggable(self, as_of: date) -> PredictionQuerySet:
         """Open predictions whose due date (or deferral) has arrived by `as_of`.
@@ -147,6 +166,18 @@ class Prediction(models.Model):
         blank=True,
         related_name="predictions",
         help_text="Empty when the source does not name who said it (unattributed, said on the panel).",
+    )
+    attribution = models.CharField(
+        max_length=12,
+        choices=Attribution.choices,
+        default=Attribution.UNATTRIBUTED,
+        help_text="How the speaker is known.",
+    )
+    attribution_note = models.CharField(
+        max_length=500, blank=True, help_text="How the attribution was made, or why there is none."
+    )
+    excerpt = models.CharField(
+        max_length=400, blank=True, help_text="The speaker's own words (verbatim, at most ~40 words)."
     )
     section = models.CharField(max_length=300, blank=True, help_text="Topic or section it came from.")
     source_timestamp = models.PositiveIntegerField(
@@ -214,6 +245,11 @@ class Prediction(models.Model):
                 name="prediction_probability_0_1",
             ),
             models.CheckConstraint(condition=~Q(claim=""), name="prediction_claim_not_empty"),
+            models.CheckConstraint(
+                condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
+                | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),
+                name="prediction_speaker_iff_attributed",
+            ),
         ]
         indexes = [
             # Serves flag_due() in tasks.py, the daily django-q2 job:
@@ -240,6 +276,37 @@ class Prediction(models.Model):
     def clean(self) -> None:
         if self.stated_on and self.due_on and self.due_on < self.stated_on:
             raise ValidationError({"due_on": "The due date cannot be before the date it was stated."})
+        if bool(self.speaker_id) != (self.attribution != Attribution.UNATTRIBUTED):
+            raise ValidationError(
+                {"attribution": "Choose a speaker and how they are known, or neither (unattributed)."}
+            )
+
+
+class Stance(models.Model):
+    """A second speaker agreeing with or disputing a prediction someone else made.
+
+    A dissent is scored on the opposite outcome (see scoring.stance_outcome)."""
+
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="stances")
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="stances")
+    stance = models.CharField(max_length=10, choices=StanceKind.choices)
+    source_timestamp = models.PositiveIntegerField(null=True, blank=True)
+    excerpt = models.CharField(max_length=400, blank=True)
+    attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
+    attribution_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["prediction", "speaker"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prediction", "speaker"], name="stance_prediction_speaker_unique"
+            ),
+            models.CheckConstraint(condition=Q(stance__in=StanceKind.values), name="stance_kind_valid"),
+            models.CheckConstraint(condition=Q(attribution__in=ATTRIBUTED), name="stance_attributed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker} {self.get_stance_display().lower()}: {self.prediction}"
 
 
 class EventKind(models.TextChoices):
@@ -248,6 +315,7 @@ class EventKind(models.TextChoices):
     RERESOLVED = "re_resolved", "Re-resolved"
     DEFERRED = "deferred", "Deferred"
     REOPENED = "reopened", "Reopened"
+    ATTRIBUTED = "attributed", "Attribution changed"
 
 
 class AppendOnlyError(Exception):

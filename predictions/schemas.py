@@ -23,6 +23,7 @@ from pydantic import (
 
 from .links import is_web_link
 from .models import (
+    Attribution,
     Event,
     EventKind,
     Horizon,
@@ -31,11 +32,17 @@ from .models import (
     Source,
     SourceKind,
     Speaker,
+    Stance,
+    StanceKind,
     Status,
     UnresolvableReason,
 )
+from .transitions import TO_STATUS
 
-IMPORT_FORMAT = "prediction-tracker/predictions/v1"
+IMPORT_FORMAT = "prediction-tracker/predictions/v2"
+# Version 1 files (before attribution was data) still import: a speaker they name was
+# named in the source's text, which was the only way a speaker was recorded then.
+IMPORT_FORMATS = Literal["prediction-tracker/predictions/v1", "prediction-tracker/predictions/v2"]
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-z0-9_]+$", min_length=1, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -67,12 +74,44 @@ class SourceIn(Strict):
     published_on: date
 
 
+def settle_attribution(speaker: str | None, attribution: Attribution | None) -> Attribution:
+    """The attribution a record means: given, or (older files) named exactly when a speaker
+    is; a speaker exactly when it is not unattributed, as the database requires."""
+    if attribution is None:
+        return Attribution.NAMED if speaker else Attribution.UNATTRIBUTED
+    if bool(speaker) != (attribution != Attribution.UNATTRIBUTED):
+        raise ValueError(
+            f"attribution: {attribution.value!r} with "
+            + ("a speaker; an unattributed prediction names nobody" if speaker else "no speaker")
+        )
+    return attribution
+
+
+class StanceIn(Strict):
+    """A second speaker agreeing with or disputing the prediction."""
+
+    speaker: Slug
+    stance: StanceKind
+    source_timestamp: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    excerpt: Annotated[str, fits(Stance, "excerpt")] = ""
+    attribution: Literal[Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED] = (
+        Attribution.INFERRED
+    )
+    attribution_note: Annotated[str, fits(Stance, "attribution_note")] = ""
+
+
 class PredictionIn(Strict):
     key: Slug
     source: Slug
     speaker: Slug | None = Field(
         default=None, description="A speaker's slug; null when the source names nobody."
     )
+    attribution: Attribution | None = Field(
+        default=None, description="How the speaker is known; by default named when a speaker is given."
+    )
+    attribution_note: Annotated[str, fits(Prediction, "attribution_note")] = ""
+    excerpt: Annotated[str, fits(Prediction, "excerpt")] = ""
+    stances: list[StanceIn] = []
     claim: Text
     quote: str = ""
     section: Annotated[str, fits(Prediction, "section")] = ""
@@ -85,14 +124,15 @@ class PredictionIn(Strict):
     probability: Decimal | None = Field(default=None, ge=0, le=1, max_digits=4, decimal_places=3)
 
     @model_validator(mode="after")
-    def due_not_before_stated(self) -> PredictionIn:
+    def consistent(self) -> PredictionIn:
         if self.due_on and self.stated_on and self.due_on < self.stated_on:
             raise ValueError(f"due_on {self.due_on} is before stated_on {self.stated_on}")
+        self.attribution = settle_attribution(self.speaker, self.attribution)
         return self
 
 
 class PredictionFile(Strict):
-    format: Literal["prediction-tracker/predictions/v1"] = IMPORT_FORMAT
+    format: IMPORT_FORMATS = IMPORT_FORMAT
     speakers: list[SpeakerIn] = []
     sources: list[SourceIn] = []
     predictions: list[PredictionIn] = []
@@ -100,7 +140,7 @@ class PredictionFile(Strict):
 
 # --- The resolution-history export ------------------------------------------------------
 
-EXPORT_SCHEMA_VERSION = 1
+EXPORT_SCHEMA_VERSION = 2
 
 EXPORT_DESCRIPTION = """\
 One row of the prediction tracker's resolution history (CSV or JSON Lines).
@@ -118,7 +158,11 @@ CSV encoding: the header row names the fields in this order; empty cells mean ""
 tab, a carriage return or a single quote is prefixed with one single quote (so a
 spreadsheet never reads it as a formula); a reader removes that one leading quote.
 Public downloads replace reviewers' user names in `actor` with "reviewer" ("scheduler"
-stays)."""
+stays).
+
+Version 2 added `attribution`, `attribution_note` and `excerpt` (how the speaker is known,
+and their own words), as the last columns; a version-1 file still imports, its speakers
+taken as named in the source's text."""
 
 NoSpace = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=2000)]
 # Exported text is carried exactly as stored: no stripping, so the round trip is exact; and
@@ -168,7 +212,7 @@ class ExportRow(Strict):
         json_schema_extra={"description": EXPORT_DESCRIPTION},
     )
 
-    schema_version: Annotated[Literal[1], BeforeValidator(_version_from_text)] = Field(
+    schema_version: Annotated[Literal[1, 2], BeforeValidator(_version_from_text)] = Field(
         description="Version of this row format; bumped on any incompatible change."
     )
     prediction_id: Annotated[int | None, Blank] = Field(
@@ -213,6 +257,13 @@ class ExportRow(Strict):
     source_kind: SourceKind
     source_url: HttpUrl | Literal[""]
     source_published_on: date
+    attribution: Annotated[Attribution | None, Blank] = Field(
+        default=None, description="How the speaker is known (version 2; a version-1 row: named if a speaker)."
+    )
+    attribution_note: Annotated[str, fits(Prediction, "attribution_note")] = ""
+    excerpt: Annotated[str, fits(Prediction, "excerpt")] = Field(
+        default="", description="The speaker's own words, verbatim (version 2)."
+    )
 
     @model_validator(mode="after")
     def consistent(self) -> ExportRow:
@@ -220,6 +271,7 @@ class ExportRow(Strict):
             raise ValueError(f"due_on {self.due_on} is before stated_on {self.stated_on}")
         if bool(self.speaker) != bool(self.speaker_name):
             raise ValueError("speaker and speaker_name are both set or both empty (unattributed)")
+        self.attribution = settle_attribution(self.speaker, self.attribution)
         event_fields = ("at", "actor", "from_status", "to_status")
         if self.event is None:
             filled = (
@@ -237,6 +289,10 @@ class ExportRow(Strict):
         missing = [name for name in event_fields if not getattr(self, name)]
         if missing:
             raise ValueError(f"an event row needs {', '.join(missing)}")
+        if self.to_status != TO_STATUS[self.event]:
+            raise ValueError(
+                f"to_status: a {self.event.value} event leaves a prediction {TO_STATUS[self.event]}"
+            )
         if bool(self.to_outcome) != (self.to_status == Status.RESOLVED):
             raise ValueError("to_outcome is set exactly when to_status is resolved")
         if bool(self.unresolvable_reason) != (self.to_outcome == Outcome.UNRESOLVABLE):
@@ -245,19 +301,66 @@ class ExportRow(Strict):
 
 
 EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.model_fields)
+# One ordered map beside ExportRow: its columns -> where an event row reads each (an ORM path from
+# Event); None for schema_version, which is a constant. It drives the query, the CSV header
+# the raw-SQL path and the history import's field lists; it is in ExportRow's order.
+EXPORT_COLUMNS: dict[str, str | None] = {
+    "schema_version": None,
+    "prediction_id": "prediction__id",
+    "source": "prediction__source__slug",
+    "key": "prediction__key",
+    "claim": "prediction__claim",
+    "speaker": "prediction__speaker__slug",
+    "speaker_name": "prediction__speaker__name",
+    "horizon": "prediction__horizon",
+    "horizon_as_said": "prediction__horizon_as_said",
+    "stated_on": "prediction__stated_on",
+    "due_on": "prediction__due_on",
+    "probability": "prediction__probability",
+    "event": "kind",
+    "at": "at",
+    "actor": "actor_name",
+    "from_status": "from_status",
+    "to_status": "to_status",
+    "from_outcome": "from_outcome",
+    "to_outcome": "to_outcome",
+    "unresolvable_reason": "unresolvable_reason",
+    "review_after": "review_after",
+    "note": "note",
+    "evidence": "evidence",
+    "quote": "prediction__quote",
+    "section": "prediction__section",
+    "source_timestamp": "prediction__source_timestamp",
+    "resolution_criteria": "prediction__resolution_criteria",
+    "source_title": "prediction__source__title",
+    "source_kind": "prediction__source__kind",
+    "source_url": "prediction__source__url",
+    "source_published_on": "prediction__source__published_on",
+    "attribution": "prediction__attribution",
+    "attribution_note": "prediction__attribution_note",
+    "excerpt": "prediction__excerpt",
+}
+assert tuple(EXPORT_COLUMNS) == EXPORT_FIELDS, "EXPORT_COLUMNS follows ExportRow's field order"
+# The prediction's and its source's own columns, as an export row names them.
+PREDICTION_FIELDS = tuple(
+    name for name, path in EXPORT_COLUMNS.items() if path == f"prediction__{name}" and name != "key"
+)
+SOURCE_FIELDS = {
+    name: path.removeprefix("prediction__source__")
+    for name, path in EXPORT_COLUMNS.items()
+    if path and name.startswith("source_") and path == f"prediction__source__{name.removeprefix('source_')}"
+}
+
+# The columns a file must have; the others came later and have defaults (version 1 files).
+REQUIRED_FIELDS = frozenset(name for name, f in ExportRow.model_fields.items() if f.is_required())
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection");
 # the quote itself is included so that removing one leading quote is always exact.
 CSV_RISKY_FIRST = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
-def csv_cell(text: str) -> str:
-    """Neutralise a CSV cell a spreadsheet would evaluate."""
-    return "'" + text if text.startswith(CSV_RISKY_FIRST) else text
-
-
 def csv_uncell(text: str) -> str:
-    """Undo csv_cell()."""
+    """Undo the export's neutralising quote (exporting._csv_cells)."""
     return text[1:] if text.startswith("'") else text
 
 

@@ -19,8 +19,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from .decisions import SCHEDULER
-from .models import Event, EventKind, JobRun, Prediction, Status
+from .models import EventKind, JobRun, Prediction, Status
 from .notifications import send_digest, send_reminder
+from .transitions import Step, changes, history_row
 
 logger = logging.getLogger(__name__)
 
@@ -57,31 +58,23 @@ def flag_one(pk: int, as_of: date, *, at: datetime, note: str = "") -> int:
         # or flagged by someone else since it was selected is left alone. On PostgreSQL a
         # concurrent claimer waits on the row lock, re-checks the WHERE against the
         # committed row and updates nothing.
+        step = Step(EventKind.FLAGGED, at)
         claimed = (
             Prediction.objects.flaggable(as_of)
             .filter(pk=pk)
-            .update(
-                status=Status.DUE,
-                flagged_at=at,
-                # A prediction back from a deferral is announced again, as newly due.
-                notified_at=None,
-                reminded_at=None,
-                version=F("version") + 1,
-                updated_at=at,
-            )
+            .update(version=F("version") + 1, updated_at=at, **changes(step))
         )
         if claimed != 1:
             return 0
-        Event.objects.create(
-            prediction_id=pk,
-            kind=EventKind.FLAGGED,
-            at=at,
-            actor=SCHEDULER.user,
-            actor_name=SCHEDULER.name,
+        history_row(
+            pk,
             from_status=Status.OPEN,
-            to_status=Status.DUE,
+            from_outcome="",
+            step=step,
+            actor_id=None,
+            actor_name=SCHEDULER.name,
             note=note,
-        )
+        ).save()
     return 1
 
 

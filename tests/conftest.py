@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from predictions.importing import import_path
-from predictions.models import Horizon, Prediction, Source, Speaker
+from predictions.models import Attribution, Horizon, Prediction, Source, Speaker
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "state-of-ai-2026.yaml"
@@ -81,6 +81,8 @@ def make_prediction(source: Source):
             "resolution_criteria": "It visibly happens.",
         }
         values.update(fields)
+        if values.get("speaker") and "attribution" not in fields:
+            values["attribution"] = Attribution.NAMED  # the database wants to know how
         return Prediction.objects.create(**values)
 
     return make

@@ -148,7 +148,7 @@ def test_export_then_import_into_an_empty_database_then_export_gives_the_same_ro
     assert (states(), counts(), scorecard(client)) == before
     # Byte for byte, once the database ids (the second column) are taken out.
     assert EXPORT_FIELDS[:2] == ("schema_version", "prediction_id")
-    pattern = r"^1,\d+," if fmt == "csv" else r'"prediction_id":\d+,'
+    pattern = r"^2,\d+," if fmt == "csv" else r'"prediction_id":\d+,'
     assert re.sub(pattern, "", first, flags=re.M) == re.sub(pattern, "", second, flags=re.M)
 
 
@@ -271,7 +271,7 @@ def write_jsonl(tmp_path: Path, rows: list[dict]) -> Path:
         (9, {"at": "2027-01-05T09:30:00"}, 'row 10 (key "{key}"): at: Input should have timezone info'),
         (9, {"event": "approved"}, 'row 10 (key "{key}"): event: Input should be'),
         (9, {"to_outcome": ""}, 'row 10 (key "{key}"): to_outcome is set exactly when to_status is resolved'),
-        (9, {"schema_version": 2}, 'row 10 (key "{key}"): schema_version: Input should be 1'),
+        (9, {"schema_version": 3}, 'row 10 (key "{key}"): schema_version: Input should be 1 or 2'),
         (
             9,
             {"evidence": ["not a link with spaces"]},
@@ -319,7 +319,7 @@ def test_a_short_csv_row_is_named(decided, tmp_path):
     lines[3] = "1,2,3"
     path = tmp_path / "bad.csv"
     path.write_text("\r\n".join(lines), encoding="utf-8")
-    assert "row 3: has 3 cells, the header has 31" in failing_import(path)
+    assert "row 3: has 3 cells, the header has 34" in failing_import(path)
 
 
 def test_a_byte_order_mark_from_a_spreadsheet_is_not_read_as_part_of_the_header(exported, tmp_path):

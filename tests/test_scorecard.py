@@ -41,7 +41,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from predictions.decisions import Actor, resolve
-from predictions.models import Horizon, Outcome, Prediction, Source, Speaker, Status, UnresolvableReason
+from predictions.models import (
+    Attribution,
+    Horizon,
+    Outcome,
+    Prediction,
+    Source,
+    Speaker,
+    Status,
+    UnresolvableReason,
+)
 from predictions.scoring import Tally
 from predictions.tasks import flag_due, flag_one
 from predictions.views import timestamped_url
@@ -418,7 +427,8 @@ def make_many(n: int, source: Source, speakers: list[Speaker]) -> None:
                 source=source,
                 key=f"bulk-{i}",
                 claim=f"Bulk claim {i}",
-                speaker=(speakers + [None])[i % (len(speakers) + 1)],
+                speaker=(speaker_of := (speakers + [None])[i % (len(speakers) + 1)]),
+                attribution=Attribution.NAMED if speaker_of else Attribution.UNATTRIBUTED,
                 horizon=Horizon.values[i % 3],
                 stated_on=date(2026, 1, 31),
                 due_on=date(2026 + i % 120, 12, 31),

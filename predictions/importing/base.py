@@ -1,0 +1,69 @@
+"""What both import formats share: the problems report, the result counts, the upsert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_PROBLEMS = 100  # a systematically broken million-row file should not print a million lines
+
+
+class ImportProblems(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def _counts() -> dict[str, int]:
+    return {"speakers": 0, "sources": 0, "predictions": 0}
+
+
+@dataclass
+class ImportResult:
+    created: dict[str, int] = field(default_factory=_counts)
+    updated: dict[str, int] = field(default_factory=_counts)
+    unchanged: dict[str, int] = field(default_factory=_counts)
+    # Set by a history import only: events written, and events the database already had.
+    events_added: int | None = None
+    events_present: int = 0
+    states_changed: int = 0
+
+    def summary(self) -> str:
+        parts = []
+        for kind in ("predictions", "speakers", "sources"):
+            parts.append(
+                f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, "
+                f"{self.unchanged[kind]} unchanged"
+            )
+        if self.events_added is not None:
+            parts.append(
+                f"events: {self.events_added} added, {self.events_present} already present; "
+                f"{self.states_changed} prediction status(es) set from their history"
+            )
+        return "; ".join(parts)
+
+
+def capped(problems: list[str]) -> list[str]:
+    """At most MAX_PROBLEMS problems, and a last line saying how many more there were."""
+    shown = problems[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problem(s)")
+    return shown
+
+
+def upsert(
+    model: type, lookup: dict[str, Any], values: dict[str, Any], result: ImportResult, kind: str
+) -> Any:
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        result.created[kind] += 1
+        return model.objects.create(**lookup, **values)
+    changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
+    if changed:
+        for k, v in changed.items():
+            setattr(obj, k, v)
+        obj.save(update_fields=[*changed, *(["updated_at"] if hasattr(obj, "updated_at") else [])])
+        result.updated[kind] += 1
+    else:
+        result.unchanged[kind] += 1
+    return obj

@@ -1,0 +1,176 @@
+"""The human-editable prediction file (schemas.PredictionFile, YAML or JSON) read in.
+
+Every record is validated first and every problem reported with its record and field;
+nothing is written unless the whole file is good, and then in one transaction.
+Importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from pydantic import ValidationError
+
+from ..decisions import Actor, record_attribution
+from ..models import Prediction, Source, Speaker, Stance, default_due_on
+from ..schemas import PREDICTION_FIELDS, PredictionFile
+from .base import ImportProblems, ImportResult, upsert
+
+# Who an import's history rows name.
+IMPORTER = Actor(user=None, name="import")
+
+
+def read_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ImportProblems([f"{path}: cannot read the file ({e.strerror})."]) from e
+    try:
+        # YAML is a superset of JSON, so one parser reads both formats.
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ImportProblems([f"{path}: not valid YAML or JSON ({e})."]) from e
+
+
+def _record_name(data: Any, loc: tuple[Any, ...]) -> str:
+    """'predictions[3] (key "x")' for a location inside the file."""
+    if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+        name = f"{loc[0]}[{loc[1]}]"
+        try:
+            record = data[loc[0]][loc[1]]
+            ident = record.get("key") or record.get("slug")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            ident = None
+        return f'{name} ({"key" if loc[0] == "predictions" else "slug"} "{ident}")' if ident else name
+    return "file"
+
+
+def validation_problems(data: Any, error: ValidationError) -> list[str]:
+    problems = []
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        record = _record_name(data, loc)
+        fields = [str(p) for p in loc[2:]] if record != "file" else [str(p) for p in loc]
+        where = ".".join(fields) or ("due_on" if "due_on" in err["msg"] else "record")
+        msg = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{record}: {where}: {msg}")
+    return problems
+
+
+def parse(data: Any) -> PredictionFile:
+    if not isinstance(data, dict):
+        raise ImportProblems(
+            ["file: the top level must be a mapping with speakers, sources and predictions."]
+        )
+    try:
+        parsed = PredictionFile.model_validate(data)
+    except ValidationError as e:
+        raise ImportProblems(validation_problems(data, e)) from e
+    problems = _cross_check(parsed)
+    if problems:
+        raise ImportProblems(problems)
+    return parsed
+
+
+def _cross_check(parsed: PredictionFile) -> list[str]:
+    problems: list[str] = []
+    for kind, items, ident in (
+        ("speakers", parsed.speakers, "slug"),
+        ("sources", parsed.sources, "slug"),
+    ):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            value = getattr(item, ident)
+            if value in seen:
+                problems.append(f'{kind}[{i}] (slug "{value}"): slug: appears twice in the file')
+            seen.add(value)
+    speakers = {s.slug for s in parsed.speakers} | set(
+        Speaker.objects.filter(slug__in=_speakers_named(parsed)).values_list("slug", flat=True)
+    )
+    sources = {s.slug: s for s in parsed.sources}
+    known_sources = dict(
+        Source.objects.filter(slug__in={p.source for p in parsed.predictions}).values_list(
+            "slug", "published_on"
+        )
+    )
+    seen_keys: set[tuple[str, str]] = set()
+    for i, p in enumerate(parsed.predictions):
+        name = f'predictions[{i}] (key "{p.key}")'
+        if (p.source, p.key) in seen_keys:
+            problems.append(f"{name}: key: appears twice for source {p.source!r}")
+        seen_keys.add((p.source, p.key))
+        if p.speaker and p.speaker not in speakers:
+            problems.append(f"{name}: speaker: unknown speaker {p.speaker!r}")
+        for j, stance in enumerate(p.stances):
+            if stance.speaker not in speakers:
+                problems.append(f"{name}: stances.{j}.speaker: unknown speaker {stance.speaker!r}")
+            elif stance.speaker == p.speaker:
+                problems.append(f"{name}: stances.{j}.speaker: the speaker who made the prediction")
+        if p.source not in sources and p.source not in known_sources:
+            problems.append(f"{name}: source: unknown source {p.source!r}")
+            continue
+        stated = p.stated_on or (
+            sources[p.source].published_on if p.source in sources else known_sources[p.source]
+        )
+        due = p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said)
+        if due < stated:
+            problems.append(f"{name}: due_on: {due} is before stated_on {stated}")
+    return problems
+
+
+def _speakers_named(parsed: PredictionFile) -> set[str]:
+    """The speakers the predictions name, as makers or as taking a stance."""
+    return {p.speaker for p in parsed.predictions if p.speaker} | {
+        s.speaker for p in parsed.predictions for s in p.stances
+    }
+
+
+def load(parsed: PredictionFile) -> ImportResult:
+    """Write a validated file. Descriptive fields follow the file; a prediction's status,
+    outcome and history are never touched by an import."""
+    result = ImportResult()
+    with transaction.atomic():
+        speakers = {s.slug: s for s in Speaker.objects.filter(slug__in=_speakers_named(parsed))}
+        for s in parsed.speakers:
+            speakers[s.slug] = upsert(
+                Speaker, {"slug": s.slug}, {"name": s.name, "bio": s.bio, "url": s.url}, result, "speakers"
+            )
+        sources = {s.slug: s for s in Source.objects.filter(slug__in={p.source for p in parsed.predictions})}
+        for s in parsed.sources:
+            sources[s.slug] = upsert(
+                Source,
+                {"slug": s.slug},
+                {"title": s.title, "kind": s.kind, "url": s.url, "published_on": s.published_on},
+                result,
+                "sources",
+            )
+        for p in parsed.predictions:
+            source = sources[p.source]
+            stated = p.stated_on or source.published_on
+            before = Prediction.objects.filter(source=source, key=p.key).select_related("speaker").first()
+            prediction = upsert(
+                Prediction,
+                {"source": source, "key": p.key},
+                {
+                    **{name: getattr(p, name) for name in PREDICTION_FIELDS},
+                    "speaker": speakers[p.speaker] if p.speaker else None,
+                    "stated_on": stated,
+                    "due_on": p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said),
+                },
+                result,
+                "predictions",
+            )
+            if before is not None:
+                record_attribution(
+                    prediction, before=(before.speaker_label, before.attribution), actor=IMPORTER
+                )
+            for stance in p.stances:
+                Stance.objects.update_or_create(
+                    prediction=prediction,
+                    speaker=speakers[stance.speaker],
+                    defaults=stance.model_dump(exclude={"speaker"}),
+                )
+    return result

@@ -1,0 +1,129 @@
+"""What each history event does to a prediction: the one table every writer reads.
+
+A reviewer's decision (`decisions.py`), the scheduler's flag (`tasks.py`) and a history
+re-import (`importing/history.py`, which replays events to recompute a prediction's state)
+all turn a `Step` into column changes through `TRANSITIONS`, and into its history row
+through `history_row()`. A new kind of event, or a new stamp, is added here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .models import Event, EventKind, Status
+
+# The prediction's columns that its history decides; replaying the events rebuilds them.
+STATE_FIELDS = ("status", "outcome", "unresolvable_reason", "review_after", "flagged_at", "resolved_at")
+INITIAL_STATE: dict[str, Any] = {
+    "status": Status.OPEN,
+    "outcome": "",
+    "unresolvable_reason": "",
+    "review_after": None,
+    "flagged_at": None,
+    "resolved_at": None,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event as it changes a prediction: its kind, its time and what it carries."""
+
+    kind: str
+    at: datetime
+    outcome: str = ""  # resolved / re_resolved
+    reason: str = ""  # an unresolvable outcome's reason
+    review_after: date | None = None  # deferred
+
+
+def _flagged(step: Step) -> dict[str, Any]:
+    # A prediction back from a deferral is announced again, as newly due.
+    return {"status": Status.DUE, "flagged_at": step.at, "notified_at": None, "reminded_at": None}
+
+
+def _resolved(step: Step) -> dict[str, Any]:
+    return {
+        "status": Status.RESOLVED,
+        "outcome": step.outcome,
+        "unresolvable_reason": step.reason,
+        "resolved_at": step.at,
+        "review_after": None,
+    }
+
+
+def _deferred(step: Step) -> dict[str, Any]:
+    # The due date the speaker gave is never rewritten: deferral has its own date.
+    return {"status": Status.OPEN, "review_after": step.review_after}
+
+
+def _reopened(step: Step) -> dict[str, Any]:
+    return {"status": Status.DUE, "outcome": "", "unresolvable_reason": "", "resolved_at": None}
+
+
+def _unchanged(step: Step) -> dict[str, Any]:
+    # Recorded for the history (who said it changed); the review state stays as it was.
+    return {}
+
+
+TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
+    EventKind.FLAGGED: _flagged,
+    EventKind.RESOLVED: _resolved,
+    EventKind.RERESOLVED: _resolved,
+    EventKind.DEFERRED: _deferred,
+    EventKind.REOPENED: _reopened,
+    EventKind.ATTRIBUTED: _unchanged,
+}
+
+# The status each kind of event leaves a prediction in (what an imported row must say);
+# a kind missing here leaves the status as it was.
+TO_STATUS: dict[str, str] = {
+    kind: after["status"]
+    for kind, change in TRANSITIONS.items()
+    if "status" in (after := change(Step(kind, datetime.min)))
+}
+
+
+def changes(step: Step) -> dict[str, Any]:
+    """The prediction's columns as `step` leaves them (only those it changes)."""
+    return TRANSITIONS[step.kind](step)
+
+
+def history_row(
+    prediction_id: int,
+    *,
+    from_status: str,
+    from_outcome: str,
+    step: Step,
+    actor_id: int | None,
+    actor_name: str,
+    note: str = "",
+    evidence: Sequence[str] = (),
+) -> Event:
+    """The (unsaved) history row that records `step` on a prediction that stood at
+    `from_status`/`from_outcome`."""
+    after = changes(step)
+    return Event(
+        prediction_id=prediction_id,
+        kind=step.kind,
+        at=step.at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        from_status=from_status,
+        to_status=after.get("status", from_status),
+        from_outcome=from_outcome,
+        to_outcome=after.get("outcome", from_outcome),
+        unresolvable_reason=step.reason,
+        review_after=step.review_after,
+        note=note,
+        evidence=list(evidence),
+    )
+
+
+def replay(steps: Iterable[Step]) -> dict[str, Any]:
+    """A prediction's state (STATE_FIELDS) after its events, oldest first."""
+    state = dict(INITIAL_STATE)
+    for step in steps:
+        state.update({k: v for k, v in changes(step).items() if k in INITIAL_STATE})
+    return state

@@ -1,0 +1,108 @@
+"""The transition table: every kind of event has one rule, and replaying a prediction's
+history through it gives back exactly the state the live writers left."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from predictions.decisions import Actor, DecisionError, defer, reopen, resolve
+from predictions.models import EventKind, Outcome, Prediction, Status, UnresolvableReason
+from predictions.tasks import flag_due
+from predictions.transitions import STATE_FIELDS, TO_STATUS, TRANSITIONS, Step, changes, replay
+
+AT = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def test_every_kind_of_event_has_a_transition() -> None:
+    assert set(TRANSITIONS) == set(EventKind.values)
+
+
+def test_each_kind_leaves_the_status_the_review_workflow_expects() -> None:
+    assert TO_STATUS == {
+        "flagged": Status.DUE,
+        "resolved": Status.RESOLVED,
+        "re_resolved": Status.RESOLVED,
+        "deferred": Status.OPEN,
+        "reopened": Status.DUE,
+    }  # "attributed" leaves the status as it was
+
+
+def test_a_flag_announces_the_prediction_again() -> None:
+    after = changes(Step(EventKind.FLAGGED, AT))
+    assert after == {"status": Status.DUE, "flagged_at": AT, "notified_at": None, "reminded_at": None}
+
+
+def test_a_resolution_clears_a_deferral_and_stamps_the_time() -> None:
+    after = changes(Step(EventKind.RESOLVED, AT, outcome=Outcome.UNRESOLVABLE, reason="too_vague"))
+    assert after["review_after"] is None
+    assert after["resolved_at"] == AT
+    assert (after["outcome"], after["unresolvable_reason"]) == (Outcome.UNRESOLVABLE, "too_vague")
+
+
+def test_reopening_withdraws_the_outcome() -> None:
+    after = changes(Step(EventKind.REOPENED, AT))
+    assert after == {"status": Status.DUE, "outcome": "", "unresolvable_reason": "", "resolved_at": None}
+
+
+def test_replaying_no_events_gives_a_new_prediction() -> None:
+    state = replay([])
+    assert state["status"] == Status.OPEN
+    assert all(state[k] in ("", None) for k in STATE_FIELDS if k != "status")
+
+
+def test_replay_keeps_the_flag_time_through_later_decisions() -> None:
+    later = AT + timedelta(days=1)
+    state = replay(
+        [
+            Step(EventKind.FLAGGED, AT),
+            Step(EventKind.RESOLVED, later, outcome=Outcome.HELD_UP),
+            Step(EventKind.REOPENED, later + timedelta(hours=1)),
+        ]
+    )
+    assert state["status"] == Status.DUE
+    assert state["flagged_at"] == AT
+    assert state["resolved_at"] is None
+    assert state["outcome"] == ""
+
+
+# A random walk through the review workflow, through the real writers.
+ACTIONS = st.lists(
+    st.sampled_from(["flag", "held_up", "did_not_hold_up", "unresolvable", "defer", "reopen"]),
+    max_size=8,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=ACTIONS)
+def test_replaying_the_history_gives_the_live_state(make_prediction, actions: list[str]) -> None:
+    p = make_prediction(due_on=date(2026, 12, 31))
+    actor = Actor(user=None, name="alice")
+    day = date(2027, 1, 1)
+    for i, action in enumerate(actions):
+        at = datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=i)
+        p.refresh_from_db()
+        with time_machine.travel(at, tick=False):
+            try:
+                if action == "flag":
+                    flag_due(day + timedelta(days=i + 60))
+                elif action in ("held_up", "did_not_hold_up", "unresolvable"):
+                    reason = UnresolvableReason.TOO_VAGUE if action == "unresolvable" else ""
+                    resolve(p, outcome=action, reason=reason, note="why", actor=actor, at=at)
+                elif action == "defer":
+                    defer(p, until=day + timedelta(days=i + 30), note="later", actor=actor, at=at)
+                else:
+                    reopen(p, note="again", actor=actor, at=at)
+            except DecisionError:
+                continue  # not allowed from this state: nothing was written
+    p = Prediction.objects.get(pk=p.pk)
+    steps = [
+        Step(e.kind, e.at, outcome=e.to_outcome, reason=e.unresolvable_reason, review_after=e.review_after)
+        for e in p.events.order_by("at", "id")
+    ]
+    assert replay(steps) == {k: getattr(p, k) for k in STATE_FIELDS}
