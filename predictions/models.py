@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
 
@@ -152,13 +154,24 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(speaker__isnull=True)
 
 
+# Longest text a field takes, in characters: import, admin and database (migration 0005)
+# alike. Far above any real claim or quote (the seed's longest quote is under 700), low
+# enough that one record cannot turn a public page into megabytes.
+CLAIM_MAX = 1_000
+QUOTE_MAX = 5_000
+CRITERIA_MAX = 2_000
+NOTE_MAX = 5_000
+
+
 class Prediction(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="predictions")
     key = models.SlugField(
         max_length=120, help_text="Stable identifier within the source, used by import and export."
     )
-    claim = models.TextField(help_text="One testable sentence.")
-    quote = models.TextField(blank=True, help_text="The words or paraphrase as the source has it.")
+    claim = models.TextField(max_length=CLAIM_MAX, help_text="One testable sentence.")
+    quote = models.TextField(
+        max_length=QUOTE_MAX, blank=True, help_text="The words or paraphrase as the source has it."
+    )
     speaker = models.ForeignKey(
         Speaker,
         on_delete=models.PROTECT,
@@ -187,7 +200,9 @@ class Prediction(models.Model):
     horizon_as_said = models.CharField(max_length=100, default="unstated")
     stated_on = models.DateField()
     due_on = models.DateField()
-    resolution_criteria = models.TextField(help_text="What would count as holding up.")
+    resolution_criteria = models.TextField(
+        max_length=CRITERIA_MAX, help_text="What would count as holding up."
+    )
     probability = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -245,6 +260,16 @@ class Prediction(models.Model):
                 name="prediction_probability_0_1",
             ),
             models.CheckConstraint(condition=~Q(claim=""), name="prediction_claim_not_empty"),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(name), limit), name=f"prediction_{name}_length"
+                )
+                for name, limit in (
+                    ("claim", CLAIM_MAX),
+                    ("quote", QUOTE_MAX),
+                    ("resolution_criteria", CRITERIA_MAX),
+                )
+            ),
             models.CheckConstraint(
                 condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
                 | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),
@@ -352,7 +377,10 @@ class Event(models.Model):
     to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
     review_after = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    # At most NOTE_MAX characters: a trigger in the database (migration 0005), as this
+    # table's other rules, because a CHECK added here would make SQLite rebuild the table
+    # and drop its append-only triggers.
+    note = models.TextField(max_length=NOTE_MAX, blank=True)
     evidence = models.JSONField(default=list, blank=True, help_text="Evidence links (URLs).")
 
     objects = EventQuerySet.as_manager()

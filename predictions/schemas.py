@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -49,14 +50,31 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200)]
 
 
+# Seconds into a recording; fits PostgreSQL's integer column (and any real recording).
+MAX_TIMESTAMP = 2_000_000_000
+
+
 def fits(model: type, name: str) -> Any:
     """The column's length limit, so an overlong value is a validation error naming its
     record and field, not a DataError traceback (PostgreSQL) or stored past it (SQLite)."""
     return Field(max_length=model._meta.get_field(name).max_length)
 
 
+def _no_nul(value: Any) -> Any:
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        # PostgreSQL refuses it at write time and SQLite stores it: refused on both alike.
+        raise ValueError("contains a NUL character (\\x00), which the database cannot store")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class SpeakerIn(Strict):
@@ -92,7 +110,7 @@ class StanceIn(Strict):
 
     speaker: Slug
     stance: StanceKind
-    source_timestamp: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    source_timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
     excerpt: Annotated[str, fits(Stance, "excerpt")] = ""
     attribution: Literal[Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED] = (
         Attribution.INFERRED
@@ -112,15 +130,15 @@ class PredictionIn(Strict):
     attribution_note: Annotated[str, fits(Prediction, "attribution_note")] = ""
     excerpt: Annotated[str, fits(Prediction, "excerpt")] = ""
     stances: list[StanceIn] = []
-    claim: Text
-    quote: str = ""
+    claim: Annotated[Text, fits(Prediction, "claim")]
+    quote: Annotated[str, fits(Prediction, "quote")] = ""
     section: Annotated[str, fits(Prediction, "section")] = ""
-    source_timestamp: int | None = Field(default=None, ge=0)
+    source_timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
     horizon: Horizon
     horizon_as_said: Annotated[Text, fits(Prediction, "horizon_as_said")] = "unstated"
     stated_on: date | None = Field(default=None, description="Defaults to the source's date.")
     due_on: date | None = Field(default=None, description="Defaults from the horizon.")
-    resolution_criteria: Text
+    resolution_criteria: Annotated[Text, fits(Prediction, "resolution_criteria")]
     probability: Decimal | None = Field(default=None, ge=0, le=1, max_digits=4, decimal_places=3)
 
     @model_validator(mode="after")
@@ -220,7 +238,7 @@ class ExportRow(Strict):
     )
     source: Slug = Field(description="The source's slug; with `key`, the prediction's natural key.")
     key: Slug = Field(description="The prediction's key within its source.")
-    claim: Exact
+    claim: Annotated[Exact, fits(Prediction, "claim")]
     speaker: Annotated[Slug | None, Blank] = Field(
         description="The speaker's slug; empty/null when unattributed (said on the panel)."
     )
@@ -245,14 +263,14 @@ class ExportRow(Strict):
     to_outcome: OutcomeOrBlank
     unresolvable_reason: ReasonOrBlank
     review_after: Annotated[date | None, Blank] = Field(description="A deferral's review date.")
-    note: str
+    note: Annotated[str, fits(Event, "note")]
     evidence: Annotated[list[EvidenceLink], BeforeValidator(_split_links)] = Field(
         description="Evidence links (in CSV: separated by single spaces)."
     )
-    quote: str
+    quote: Annotated[str, fits(Prediction, "quote")]
     section: Annotated[str, fits(Prediction, "section")]
-    source_timestamp: Annotated[int | None, Blank] = Field(ge=0)
-    resolution_criteria: str
+    source_timestamp: Annotated[int | None, Blank] = Field(ge=0, le=MAX_TIMESTAMP)
+    resolution_criteria: Annotated[str, fits(Prediction, "resolution_criteria")]
     source_title: Annotated[str, fits(Source, "title")]
     source_kind: SourceKind
     source_url: HttpUrl | Literal[""]
