@@ -13,7 +13,7 @@ from yaml.nodes import MappingNode
 
 from .base import ImportProblems
 
-# A prediction file is written by hand: the seed is 30 kB. PyYAML builds the whole document
+# A prediction file is written by hand: the seed is 20 kB. PyYAML builds the whole document
 # in memory at ~40x its size, so a limit keeps a wrong file from taking gigabytes. History
 # exports (CSV/JSON Lines) are streamed and have no limit.
 MAX_FILE_BYTES = 5 * 1024 * 1024
