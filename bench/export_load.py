@@ -145,7 +145,7 @@ def main() -> None:
             t.join()
         elapsed = time.perf_counter() - started
 
-        workers, threads_each = env.get("WEB_WORKERS", "2"), env.get("WEB_THREADS", "4")
+        workers, threads_each = env.get("WEB_WORKERS", "4"), env.get("WEB_THREADS", "2")
         idle_ms, busy_ms = statistics.median(idle) * 1000, statistics.median(busy) * 1000
         print(f"database: {'PostgreSQL' if 'DATABASE_URL' in env else 'SQLite'}, {PREDICTIONS:,} predictions")
         print(f"gunicorn: gthread, {workers} workers x {threads_each} threads")
