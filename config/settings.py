@@ -5,6 +5,7 @@ psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECR
 """
 
 import os
+import re
 import sys
 import warnings
 from datetime import timedelta
@@ -73,6 +74,8 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    # django-ninja: the API docs page serves its own Swagger UI files, not a CDN's.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +265,13 @@ else:
 # Scorecard: the credit a "partially held up" outcome earns in accuracy (held up = 1,
 # did not hold up = 0). One setting, documented in README.md.
 PARTIAL_CREDIT = envfloat("PARTIAL_CREDIT", "0.5")
+
+# The public API: requests per period an anonymous client may make (django-ninja's
+# AnonRateThrottle; "120/min", "5000/day"). Counted in the default cache, which is per
+# process: with several web workers, configure a shared CACHES backend for one count.
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "120/min")
+if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", API_ANON_RATE):
+    fail(f"API_ANON_RATE must look like '120/min' or '5000/day', not {API_ANON_RATE!r}.")
 
 # Open the history downloads to anonymous visitors (then without reviewers' names).
 PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")

@@ -154,7 +154,7 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(speaker__isnull=True)
 
 
-# Longest text a field takes, in characters: import, admin and database (migration 0005)
+# Longest text a field takes, in characters: import, admin and database (migration 0006)
 # alike. Far above any real claim or quote (the seed's longest quote is under 700), low
 # enough that one record cannot turn a public page into megabytes.
 CLAIM_MAX = 1_000
@@ -187,7 +187,12 @@ class Prediction(models.Model):
         help_text="How the speaker is known.",
     )
     attribution_note = models.CharField(
-        max_length=500, blank=True, help_text="How the attribution was made, or why there is none."
+        max_length=1000, blank=True, help_text="How the attribution was made, or why there is none."
+    )
+    source_note = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Where the source's write-up and the recording differ (wording, horizon, time frame).",
     )
     excerpt = models.CharField(
         max_length=400, blank=True, help_text="The speaker's own words (verbatim, at most ~40 words)."
@@ -286,6 +291,10 @@ class Prediction(models.Model):
             ),
             # The admin's review queue: due for review, oldest due first.
             models.Index(fields=["status", "due_on"], name="prediction_status_due"),
+            # The API's prediction list and the calendars: keyset pages on (due_on, id), so
+            # a page is an index range scan however deep it is.
+            models.Index(fields=["due_on", "id"], name="prediction_due_id"),
+            models.Index(fields=["speaker", "due_on", "id"], name="prediction_speaker_due_id"),
         ]
 
     def __str__(self) -> str:
@@ -318,7 +327,7 @@ class Stance(models.Model):
     source_timestamp = models.PositiveIntegerField(null=True, blank=True)
     excerpt = models.CharField(max_length=400, blank=True)
     attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
-    attribution_note = models.CharField(max_length=500, blank=True)
+    attribution_note = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["prediction", "speaker"]
@@ -377,7 +386,7 @@ class Event(models.Model):
     to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
     review_after = models.DateField(null=True, blank=True)
-    # At most NOTE_MAX characters: a trigger in the database (migration 0005), as this
+    # At most NOTE_MAX characters: a trigger in the database (migration 0006), as this
     # table's other rules, because a CHECK added here would make SQLite rebuild the table
     # and drop its append-only triggers.
     note = models.TextField(max_length=NOTE_MAX, blank=True)

@@ -129,6 +129,7 @@ class PredictionIn(Strict):
     )
     attribution_note: Annotated[str, fits(Prediction, "attribution_note")] = ""
     excerpt: Annotated[str, fits(Prediction, "excerpt")] = ""
+    source_note: Annotated[str, fits(Prediction, "source_note")] = ""
     stances: list[StanceIn] = []
     claim: Annotated[Text, fits(Prediction, "claim")]
     quote: Annotated[str, fits(Prediction, "quote")] = ""
@@ -178,8 +179,9 @@ spreadsheet never reads it as a formula); a reader removes that one leading quot
 Public downloads replace reviewers' user names in `actor` with "reviewer" ("scheduler"
 stays).
 
-Version 2 added `attribution`, `attribution_note` and `excerpt` (how the speaker is known,
-and their own words), as the last columns; a version-1 file still imports, its speakers
+Version 2 added `attribution`, `attribution_note`, `excerpt` (how the speaker is known,
+and their own words) and `source_note` (where the write-up and the recording differ), as
+the last columns; a version-1 file still imports, its speakers
 taken as named in the source's text."""
 
 NoSpace = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=2000)]
@@ -282,6 +284,9 @@ class ExportRow(Strict):
     excerpt: Annotated[str, fits(Prediction, "excerpt")] = Field(
         default="", description="The speaker's own words, verbatim (version 2)."
     )
+    source_note: Annotated[str, fits(Prediction, "source_note")] = Field(
+        default="", description="Where the source's write-up and the recording differ (version 2)."
+    )
 
     @model_validator(mode="after")
     def consistent(self) -> ExportRow:
@@ -357,6 +362,7 @@ EXPORT_COLUMNS: dict[str, str | None] = {
     "attribution": "prediction__attribution",
     "attribution_note": "prediction__attribution_note",
     "excerpt": "prediction__excerpt",
+    "source_note": "prediction__source_note",
 }
 assert tuple(EXPORT_COLUMNS) == EXPORT_FIELDS, "EXPORT_COLUMNS follows ExportRow's field order"
 # The prediction's and its source's own columns, as an export row names them.

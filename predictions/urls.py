@@ -1,6 +1,7 @@
 from django.urls import path
+from django.views.decorators.http import conditional_page
 
-from . import export_views, views
+from . import api, calendars, export_views, feeds, views
 
 urlpatterns = [
     # The public scorecard is the site's home page.
@@ -12,4 +13,15 @@ urlpatterns = [
     # Resolution history downloads; an unknown format gets a clear 400.
     path("export/schema.json", export_views.schema, name="export-schema"),
     path("export/resolutions.<str:fmt>", export_views.resolutions, name="export-resolutions"),
+    # The public read-only API, its OpenAPI schema (/api/openapi.json) and docs (/api/docs).
+    path("api/", api.urls()),
+    # Subscriptions: calendars of due dates, Atom feeds of decisions.
+    path("calendar.ics", calendars.all_predictions, name="calendar"),
+    path("speakers/<slug:slug>/calendar.ics", calendars.speaker, name="calendar-speaker"),
+    path("unattributed/calendar.ics", calendars.unattributed, name="calendar-unattributed"),
+    path("sources/<slug:slug>/calendar.ics", calendars.source, name="calendar-source"),
+    path("feeds/resolved.atom", conditional_page(feeds.ResolvedFeed()), name="feed-resolved"),
+    path(
+        "speakers/<slug:slug>/feed.atom", conditional_page(feeds.SpeakerResolvedFeed()), name="feed-speaker"
+    ),
 ]

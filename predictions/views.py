@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Coalesce, ExtractYear
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -26,7 +26,8 @@ from django.views.decorators.http import require_safe
 from . import charts
 from .decisions import SCHEDULER
 from .links import safe_href
-from .models import Event, Horizon, Outcome, Prediction, Source, Speaker, Status
+from .models import Event, Horizon, Prediction, Source, Speaker, Status
+from .scorecard import COUNTS, speaker_horizon_tallies, tally_of
 from .scoring import Accuracy, Tally, brier_score, calibration, outcome_value, total
 
 # The speaker filter's value for predictions nobody is named for (said on the panel).
@@ -35,20 +36,6 @@ UNATTRIBUTED = "unattributed"
 UNATTRIBUTED_LABEL = "Unattributed (panel)"
 PAGE_SIZE = 50
 COMING_DUE = 6
-
-# One Count per Tally field, each a filtered COUNT in the same GROUP BY query.
-COUNTS = {
-    "held_up": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.HELD_UP)),
-    "partially": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.PARTIALLY)),
-    "did_not_hold_up": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.DID_NOT_HOLD_UP)),
-    "unresolvable": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.UNRESOLVABLE)),
-    "open": Count("pk", filter=Q(status=Status.OPEN)),
-    "due": Count("pk", filter=Q(status=Status.DUE)),
-}
-
-
-def tally_of(row: dict) -> Tally:
-    return Tally(**{name: row[name] for name in COUNTS})
 
 
 def partial_credit() -> float:
@@ -199,24 +186,18 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     predictions = filters.apply(Prediction.objects.all())
     credit = partial_credit()
 
-    grouped = predictions.values("speaker__slug", "speaker__name", "horizon").annotate(**COUNTS).order_by()
-    by_speaker: dict[str | None, list[tuple[str, Tally]]] = defaultdict(list)
     names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
-    for row in grouped:
-        by_speaker[row["speaker__slug"]].append((row["horizon"], tally_of(row)))
-        names[row["speaker__slug"]] = row["speaker__name"] or UNATTRIBUTED_LABEL
-
     # (speaker row, its horizon rows), so the speaker × horizon table follows the same order.
     speaker_groups: list[tuple[Row, list[Row]]] = []
     horizon_tallies: dict[str, Tally] = {h: Tally() for h in Horizon.values}
-    for slug, parts in by_speaker.items():
-        parts.sort(key=lambda part: Horizon.values.index(part[0]))
-        tally = total(t for _, t in parts)
-        url = speaker_url(slug)
-        row = Row(names[slug], url, tally, tally.accuracy(credit), slug is None)
-        cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), slug is None) for h, t in parts]
+    for group in speaker_horizon_tallies(predictions):
+        names[group.slug] = group.name or UNATTRIBUTED_LABEL
+        url = speaker_url(group.slug)
+        panel = group.slug is None
+        row = Row(names[group.slug], url, group.tally, group.tally.accuracy(credit), panel)
+        cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
         speaker_groups.append((row, cells))
-        for h, t in parts:
+        for h, t in group.horizons:
             horizon_tallies[h] += t
     speaker_groups.sort(key=lambda group: row_order(group[0]))
     speaker_rows = [row for row, _ in speaker_groups]

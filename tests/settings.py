@@ -7,3 +7,6 @@ from config.settings import Q_CLUSTER
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The API's throttle counts in the per-process cache across tests; the throttle's own test
+# sets a small rate.
+API_ANON_RATE = "10000/min"

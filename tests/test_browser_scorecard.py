@@ -24,7 +24,7 @@ def record_outcomes(reviewer) -> None:
     near = list(Prediction.objects.filter(horizon="near").order_by("key"))
     by_key = {p.key: p for p in Prediction.objects.all()}
     chosen = [by_key[key] for key in DECISIONS]
-    lambert = Prediction.objects.get(speaker__slug="nathan-lambert")
+    lambert = Prediction.objects.get(key="no-discrete-superhuman-coder-moment")
     unresolvable = next(p for p in near if p.key not in DECISIONS)
     waiting = [p for p in near if p.key not in DECISIONS and p != unresolvable][:2]
     # resolve() acts on predictions the scheduler flagged: put them in the review queue first.
@@ -52,8 +52,8 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto("/scorecard/")
 
-    # 28 seed predictions: 6 resolved (3 held up, 1 partially, 1 did not, 1 unresolvable),
-    # 2 waiting for review, 20 still open.
+    # 38 seed predictions: 6 resolved (3 held up, 1 partially, 1 did not, 1 unresolvable),
+    # 2 waiting for review, 30 still open.
     totals = {
         name: page.locator(f'#totals [data-total="{name}"]').inner_text()
         for name in (
@@ -68,13 +68,13 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
         )
     }
     assert totals == {
-        "tracked": "28",
+        "tracked": "38",
         "resolved": "6",
         "held_up": "3",
         "partially": "1",
         "did_not_hold_up": "1",
         "unresolvable": "1",
-        "open": "20",
+        "open": "30",
         "due": "2",
     }
     # Overall: (3 + 0.5 x 1) / 5 = 0.7; Wilson with n = 5, p = 0.7, z² = 3.8415:
@@ -85,25 +85,29 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
     assert page.locator('[data-overall="n"]').inner_text() == "5"
 
     rows = page.locator("#by-speaker tbody tr")
-    assert rows.count() == 2
-    # Nathan Lambert 1 of 1: 100%, Wilson 20.7%–100%. The panel: (2 + 0.5) / 4 = 62.5% -> 63%,
-    # Wilson 21.9%–90.8%. The panel row comes last and is never merged into a person's.
+    assert rows.count() == 3
+    # Every decision above is on a prediction Nathan Lambert made (the seed attributes them
+    # from the transcript): 3 held up, 1 partially, 1 did not, 1 unresolvable, 20 pending of
+    # his 26. (3 + 0.5) / 5 = 70%, Wilson 30%–93% as worked above. Sebastian Raschka (9, none
+    # scored) next; the panel row comes last and is never merged into a person's.
     lambert = rows.nth(0).locator("td")
     assert rows.nth(0).locator("th").inner_text() == "Nathan Lambert"
-    assert [lambert.nth(i).inner_text() for i in (0, 1, 6, 7, 8)] == ["1", "1", "100%", "21%–100%", "1"]
-    panel = rows.nth(1).locator("td")
-    assert rows.nth(1).locator("th").inner_text() == "Unattributed (panel)"
-    assert [panel.nth(i).inner_text() for i in range(9)] == [
-        "27",
-        "2",
+    assert [lambert.nth(i).inner_text() for i in range(9)] == [
+        "26",
+        "3",
         "1",
         "1",
         "1",
-        "22",
-        "63%",
-        "22%–91%",
-        "4",
+        "20",
+        "70%",
+        "30%–93%",
+        "5",
     ]
+    assert rows.nth(1).locator("th").inner_text() == "Sebastian Raschka"
+    assert rows.nth(1).locator("td").nth(0).inner_text() == "9"
+    panel = rows.nth(2).locator("td")
+    assert rows.nth(2).locator("th").inner_text() == "Unattributed (panel)"
+    assert [panel.nth(i).inner_text() for i in range(6)] == ["3", "0", "0", "0", "0", "3"]
 
     assert page.locator("#speaker-chart-title").text_content() == "Accuracy by speaker, with 95% intervals"
     assert page.locator("#probabilities").get_by_text("No probabilities given").count() == 1

@@ -19,7 +19,7 @@ from django.db.models import Count
 from predictions.decisions import Actor, defer, reopen, resolve
 from predictions.exporting import ExportFilters, stream_export
 from predictions.importing import import_path
-from predictions.models import Event, Prediction, Source, Speaker, Status
+from predictions.models import Event, Prediction, Source, Speaker, Stance, Status
 from predictions.notifications import pending_digest
 from predictions.schemas import EXPORT_FIELDS
 from predictions.tasks import flag_due
@@ -41,7 +41,7 @@ def decided(seeded, reviewer) -> dict[str, User]:
     reopen; some predictions have no history at all."""
     dora = User.objects.create_user("dora", is_staff=True)
     with time_machine.travel(datetime(2027, 1, 1, 6, 0, tzinfo=UTC), tick=False):
-        assert flag_due(date(2027, 1, 1)) == 9
+        assert flag_due(date(2027, 1, 1)) == 14
     near = list(Prediction.objects.filter(status=Status.DUE).order_by("key"))
     medium = list(Prediction.objects.filter(horizon="medium").order_by("key"))
     alice, by_dora = Actor.of(reviewer), Actor.of(dora)
@@ -108,7 +108,7 @@ def empty_the_database() -> None:
     PostgreSQL's TRUNCATE is not seen by the row trigger that refuses DELETE; SQLite has no
     DELETE trigger. Both are rolled back with the test's transaction.
     """
-    tables = [m._meta.db_table for m in (Event, Prediction, Speaker, Source)]
+    tables = [m._meta.db_table for m in (Event, Stance, Prediction, Speaker, Source)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Django's foreign keys are checked at commit; TRUNCATE refuses to run while such
@@ -133,7 +133,7 @@ def test_export_then_import_into_an_empty_database_then_export_gives_the_same_ro
 ):
     first = export_text(fmt)
     before = (states(), counts(), scorecard(client))
-    assert len(rows_of(fmt, first)) == 9 + 8 + 1 + (28 - 9 - 1)  # flags, decisions, deferral, no history
+    assert len(rows_of(fmt, first)) == 14 + 8 + 1 + (38 - 14 - 1)  # flags, decisions, deferral, no history
 
     empty_the_database()
     assert (Prediction.objects.count(), Event.objects.count(), Speaker.objects.count()) == (0, 0, 0)
@@ -141,8 +141,8 @@ def test_export_then_import_into_an_empty_database_then_export_gives_the_same_ro
     path.write_text(first, encoding="utf-8")
     out = import_file(path)
 
-    assert "predictions: 28 created" in out
-    assert "events: 18 added, 0 already present; 10 prediction status(es) set from their history" in out
+    assert "predictions: 38 created" in out
+    assert "events: 23 added, 0 already present; 15 prediction status(es) set from their history" in out
     second = export_text(fmt)
     assert without_ids(fmt, second) == without_ids(fmt, first)
     assert (states(), counts(), scorecard(client)) == before
@@ -182,8 +182,8 @@ def test_importing_the_same_export_twice_changes_nothing(decided, tmp_path):
     events = list(Event.objects.order_by("pk").values())
     for _ in range(2):
         out = import_file(path)
-        assert "predictions: 0 created, 0 updated, 28 unchanged" in out
-        assert "events: 0 added, 18 already present; 0 prediction status(es)" in out
+        assert "predictions: 0 created, 0 updated, 38 unchanged" in out
+        assert "events: 0 added, 23 already present; 0 prediction status(es)" in out
     assert list(Prediction.objects.order_by("pk").values()) == predictions
     assert list(Event.objects.order_by("pk").values()) == events
 
@@ -218,7 +218,7 @@ def test_restored_flags_are_not_announced_again(decided, tmp_path):
     empty_the_database()
     import_file(path)
     waiting = Prediction.objects.filter(status=Status.DUE)
-    assert waiting.count() == 4  # 3 flagged and never decided, 1 reopened
+    assert waiting.count() == 9  # 8 flagged and never decided, 1 reopened
     assert list(pending_digest()) == []
 
 
@@ -237,7 +237,7 @@ def test_a_public_export_merged_back_into_its_own_instance_adds_no_history(decid
     path.write_text("".join(stream_export("jsonl", public=True)), encoding="utf-8")
     events = list(Event.objects.order_by("pk").values())
     out = import_file(path)
-    assert "events: 0 added, 18 already present" in out
+    assert "events: 0 added, 23 already present" in out
     assert list(Event.objects.order_by("pk").values()) == events
 
 
@@ -270,14 +270,18 @@ def write_jsonl(tmp_path: Path, rows: list[dict]) -> Path:
         (9, {"at": "yesterday"}, 'row 10 (key "{key}"): at: Input should be a valid datetime'),
         (9, {"at": "2027-01-05T09:30:00"}, 'row 10 (key "{key}"): at: Input should have timezone info'),
         (9, {"event": "approved"}, 'row 10 (key "{key}"): event: Input should be'),
-        (9, {"to_outcome": ""}, 'row 10 (key "{key}"): to_outcome is set exactly when to_status is resolved'),
+        (
+            14,
+            {"to_outcome": ""},
+            'row 15 (key "{key}"): to_outcome is set exactly when to_status is resolved',
+        ),
         (9, {"schema_version": 3}, 'row 10 (key "{key}"): schema_version: Input should be 1 or 2'),
         (
             9,
             {"evidence": ["not a link with spaces"]},
             'row 10 (key "{key}"): evidence.0: String should match',
         ),
-        (27, {"note": "left over"}, 'row 28 (key "{key}"): a row without an event has note set'),
+        (37, {"note": "left over"}, 'row 38 (key "{key}"): a row without an event has note set'),
         (9, {"colour": "red"}, 'row 10 (key "{key}"): colour: Extra inputs are not permitted'),
         (9, {"actor": "x" * 151}, 'row 10 (key "{key}"): actor: String should have at most 150 characters'),
     ],
@@ -290,11 +294,11 @@ def test_a_bad_row_is_named_with_its_field_and_nothing_is_written(exported, tmp_
 
 
 def test_rows_that_disagree_about_their_prediction_are_named(exported, tmp_path):
-    first = next(i for i, r in enumerate(exported) if r["key"] == exported[10]["key"])
-    exported[10]["claim"] = "Something else."
+    first = next(i for i, r in enumerate(exported) if r["key"] == exported[14]["key"])
+    exported[14]["claim"] = "Something else."
     err = failing_import(write_jsonl(tmp_path, exported))
     assert (
-        f"row 11 (key \"{exported[10]['key']}\"): claim: 'Something else.' differs from row {first + 1}"
+        f"row 15 (key \"{exported[14]['key']}\"): claim: 'Something else.' differs from row {first + 1}"
         in err
     )
 
@@ -319,7 +323,7 @@ def test_a_short_csv_row_is_named(decided, tmp_path):
     lines[3] = "1,2,3"
     path = tmp_path / "bad.csv"
     path.write_text("\r\n".join(lines), encoding="utf-8")
-    assert "row 3: has 3 cells, the header has 34" in failing_import(path)
+    assert "row 3: has 3 cells, the header has 35" in failing_import(path)
 
 
 def test_a_byte_order_mark_from_a_spreadsheet_is_not_read_as_part_of_the_header(exported, tmp_path):
@@ -334,4 +338,4 @@ def test_a_csv_the_csv_reader_cannot_read_is_named_not_a_traceback(decided, tmp_
     text = export_text("csv") + '1,"' + "x" * 200_000 + '"\r\n'
     path = tmp_path / "huge.csv"
     path.write_text(text, encoding="utf-8")
-    assert "row 37: not readable as CSV (field larger than field limit" in failing_import(path)
+    assert "row 47: not readable as CSV (field larger than field limit" in failing_import(path)

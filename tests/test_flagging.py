@@ -318,14 +318,14 @@ def wait_for_lock_waiters(count: int, within: float = 10.0) -> bool:
 
 def test_on_the_seed_data_it_flags_the_near_term_predictions_and_no_other(seeded, capsys) -> None:
     near = set(Prediction.objects.filter(horizon=Horizon.NEAR).values_list("pk", flat=True))
-    assert len(near) == 9
+    assert len(near) == 14
 
     call_command("flag_due_predictions", "--as-of", "2027-01-01")
 
-    assert capsys.readouterr().out == "Flagged 9 predictions as due for review (as of 2027-01-01).\n"
+    assert capsys.readouterr().out == "Flagged 14 predictions as due for review (as of 2027-01-01).\n"
     assert set(Prediction.objects.due_for_review().values_list("pk", flat=True)) == near
     assert not Prediction.objects.exclude(horizon=Horizon.NEAR).exclude(status=Status.OPEN).exists()
-    assert Event.objects.filter(kind=EventKind.FLAGGED).count() == 9
+    assert Event.objects.filter(kind=EventKind.FLAGGED).count() == 14
 
     call_command("flag_due_predictions", "--as-of", "2027-01-01")
     assert capsys.readouterr().out == "Flagged 0 predictions as due for review (as of 2027-01-01).\n"

@@ -84,11 +84,11 @@ def test_django_q2_runs_the_installed_schedule_and_the_job_flags_the_seed(
 
     near = set(Prediction.objects.filter(horizon=Horizon.NEAR).values_list("pk", flat=True))
     assert set(Prediction.objects.due_for_review().values_list("pk", flat=True)) == near
-    assert Event.objects.filter(kind=EventKind.FLAGGED).count() == 9
+    assert Event.objects.filter(kind=EventKind.FLAGGED).count() == 14
     [task] = Success.objects.filter(group=JOB_NAME)
     assert task.func == "predictions.tasks.run_scheduled_review"
     assert task.result == (
-        "Flagged 9 predictions as due for review (as of 2027-01-01). Digest listed 9, reminder listed 0."
+        "Flagged 14 predictions as due for review (as of 2027-01-01). Digest listed 14, reminder listed 0."
     )
     run = JobRun.objects.get(name=JOB_NAME)
     assert run.last_started_at == run.last_success_at == at(2027, 1, 1, 10, 0)

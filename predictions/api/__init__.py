@@ -1,0 +1,74 @@
+"""The public, read-only JSON API under /api/ (django-ninja).
+
+What the public pages show, and nothing more: reviewers appear as a role, never by name.
+Every GET answers with an ETag and a 304 to a matching If-None-Match (Django's
+ConditionalGetMiddleware, applied to every view in `urls()`); anonymous clients are throttled to
+`settings.API_ANON_RATE` with a 429 and Retry-After; a bad query parameter is a 400 naming it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import conditional_page
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+from ninja.throttling import AnonRateThrottle
+
+from . import predictions, scorecard
+from .errors import BadParameter
+
+
+class AnonThrottle(AnonRateThrottle):
+    """django-ninja's anonymous throttle, reading its rate from settings on every request,
+    so the setting (and a test's override of it) holds without re-creating the API."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=settings.API_ANON_RATE)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = settings.API_ANON_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+
+api = NinjaAPI(
+    title="Prediction tracker",
+    version="1",
+    description=(
+        "Read-only public data: speakers, sources, predictions with their public history, "
+        "and the scorecard's numbers. Reviewers appear as a role, never by name."
+    ),
+    urls_namespace="api",
+    throttle=[AnonThrottle()],
+)
+
+
+@api.exception_handler(ValidationError)
+def invalid_parameter(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """ninja's 422 becomes a 400 naming the first parameter at fault."""
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
+    name = loc[0] if loc else None
+    message = first.get("msg", "Invalid request.")
+    detail = f"Invalid value for parameter {name!r}: {message}." if name else f"{message}."
+    return api.create_response(request, {"detail": detail, "parameter": name}, status=400)
+
+
+@api.exception_handler(BadParameter)
+def bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
+    detail = f"Invalid value for parameter {exc.parameter!r}: {exc}"
+    return api.create_response(request, {"detail": detail, "parameter": exc.parameter}, status=400)
+
+
+api.add_router("", predictions.router)
+api.add_router("", scorecard.router)
+
+
+def urls() -> tuple[list, str, str]:
+    """`api.urls` with every view (the schema and docs too) answering conditional GETs:
+    an ETag from the body, and 304 Not Modified when the client's If-None-Match matches."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = conditional_page(pattern.callback)
+    return patterns, app_name, namespace

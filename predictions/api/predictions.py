@@ -1,0 +1,216 @@
+"""Speakers, sources and predictions: lists and one prediction with its public history.
+
+The prediction list pages by keyset on (due_on, id), the order the model's index serves, so
+page 20,000 costs what page 1 costs; `total` is one COUNT over the same filters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Literal
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from ..models import Attribution, Event, Horizon, Prediction, Source, Speaker, Status
+from ..views import UNATTRIBUTED, public_actor, speaker_url
+from .errors import BadParameter
+from .schemas import (
+    ErrorOut,
+    PredictionDetailOut,
+    PredictionPage,
+    SourceOut,
+    SpeakerOut,
+)
+
+router = Router(tags=["predictions"])
+ERRORS = {400: ErrorOut, 404: ErrorOut, 429: ErrorOut}
+MAX_LIMIT = 200
+
+
+def speaker_out(speaker: Speaker) -> dict:
+    return {
+        "slug": speaker.slug,
+        "name": speaker.name,
+        "bio": speaker.bio,
+        "url": speaker.url,
+        "page": speaker_url(speaker.slug),
+    }
+
+
+def source_out(source: Source) -> dict:
+    return {
+        "slug": source.slug,
+        "title": source.title,
+        "kind": source.kind,
+        "url": source.url,
+        "published_on": source.published_on,
+    }
+
+
+def prediction_out(p: Prediction) -> dict:
+    """Needs `speaker` and `source` selected with the prediction (no query per row)."""
+    return {
+        "id": p.pk,
+        "source": p.source.slug,
+        "key": p.key,
+        "claim": p.claim,
+        "speaker": p.speaker.slug if p.speaker else None,
+        "speaker_name": p.speaker.name if p.speaker else "",
+        "horizon": p.horizon,
+        "horizon_as_said": p.horizon_as_said,
+        "stated_on": p.stated_on,
+        "due_on": p.due_on,
+        "probability": p.probability,
+        "quote": p.quote,
+        "section": p.section,
+        "source_timestamp": p.source_timestamp,
+        "resolution_criteria": p.resolution_criteria,
+        "attribution": p.attribution,
+        "attribution_note": p.attribution_note,
+        "excerpt": p.excerpt,
+        "status": p.status,
+        "outcome": p.outcome,
+        "unresolvable_reason": p.unresolvable_reason,
+        "review_after": p.review_after,
+        "resolved_at": p.resolved_at,
+        "page": p.get_absolute_url(),
+    }
+
+
+def event_out(event: Event) -> dict:
+    return {
+        "kind": event.kind,
+        "at": event.at,
+        "actor": public_actor(event),
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "from_outcome": event.from_outcome,
+        "to_outcome": event.to_outcome,
+        "unresolvable_reason": event.unresolvable_reason,
+        "review_after": event.review_after,
+        "note": event.note,
+        "evidence": [str(url) for url in (event.evidence or [])],
+    }
+
+
+@router.get("/speakers", response={200: list[SpeakerOut], 429: ErrorOut}, summary="Every speaker")
+def speakers(request: HttpRequest) -> list[dict]:
+    return [speaker_out(s) for s in Speaker.objects.order_by("name", "slug")]
+
+
+@router.get("/sources", response={200: list[SourceOut], 429: ErrorOut}, summary="Every source")
+def sources(request: HttpRequest) -> list[dict]:
+    return [source_out(s) for s in Source.objects.order_by("-published_on", "slug")]
+
+
+class PredictionFilters(Schema):
+    speaker: str | None = Field(
+        default=None, description=f"A speaker's slug, or \"{UNATTRIBUTED}\" for the panel's predictions."
+    )
+    source: str | None = Field(default=None, description="A source's slug.")
+    horizon: Horizon | None = None
+    attribution: Attribution | None = Field(default=None, description="How the speaker is known.")
+    status: Status | None = None
+    due_from: date | None = Field(default=None, description="Due on or after this date.")
+    due_to: date | None = Field(default=None, description="Due on or before this date.")
+    ordering: Literal["due_on", "-due_on"] = Field(default="due_on", description="By due date, then id.")
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
+
+
+def filtered(filters: PredictionFilters) -> QuerySet[Prediction]:
+    predictions = Prediction.objects.all()
+    if filters.speaker == UNATTRIBUTED:
+        predictions = predictions.unattributed()
+    elif filters.speaker:
+        speaker = Speaker.objects.filter(slug=filters.speaker).values_list("pk", flat=True).first()
+        if speaker is None:
+            raise BadParameter("speaker", f"no speaker {filters.speaker!r} (see /api/speakers).")
+        predictions = predictions.filter(speaker_id=speaker)
+    if filters.source:
+        source = Source.objects.filter(slug=filters.source).values_list("pk", flat=True).first()
+        if source is None:
+            raise BadParameter("source", f"no source {filters.source!r} (see /api/sources).")
+        predictions = predictions.filter(source_id=source)
+    if filters.attribution:
+        predictions = predictions.filter(attribution=filters.attribution)
+    if filters.horizon:
+        predictions = predictions.filter(horizon=filters.horizon)
+    if filters.status:
+        predictions = predictions.filter(status=filters.status)
+    if filters.due_from:
+        predictions = predictions.filter(due_on__gte=filters.due_from)
+    if filters.due_to:
+        predictions = predictions.filter(due_on__lte=filters.due_to)
+    return predictions
+
+
+def encode_cursor(due_on: date, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{due_on.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[date, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        day, pk = text.split("|")
+        return date.fromisoformat(day), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadParameter(
+            "cursor", "not a cursor this API gave out; pass `next_cursor` from the previous page."
+        ) from None
+
+
+@router.get("/predictions", response={200: PredictionPage, **ERRORS}, summary="Predictions, filtered")
+def prediction_list(request: HttpRequest, filters: Query[PredictionFilters]) -> dict:
+    predictions = filtered(filters)
+    descending = filters.ordering == "-due_on"
+    page = predictions.select_related("speaker", "source").order_by(
+        *(("-due_on", "-id") if descending else ("due_on", "id"))
+    )
+    if filters.cursor:
+        day, pk = decode_cursor(filters.cursor)
+        after = (
+            Q(due_on__lt=day) | Q(due_on=day, id__lt=pk)
+            if descending
+            else Q(due_on__gt=day) | Q(due_on=day, id__gt=pk)
+        )
+        page = page.filter(after)
+    rows = list(page[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return {
+        "total": predictions.count(),
+        "next_cursor": encode_cursor(rows[-1].due_on, rows[-1].pk) if more else None,
+        "items": [prediction_out(p) for p in rows],
+    }
+
+
+@router.get(
+    "/predictions/{prediction_id}",
+    response={200: PredictionDetailOut, **ERRORS},
+    summary="One prediction with its public history",
+)
+def prediction_detail(request: HttpRequest, prediction_id: int) -> dict:
+    prediction = get_object_or_404(Prediction.objects.select_related("speaker", "source"), pk=prediction_id)
+    return {
+        **prediction_out(prediction),
+        "history": [event_out(e) for e in prediction.events.order_by("at", "id")],
+        "stances": [
+            {
+                "speaker": s.speaker.slug,
+                "speaker_name": s.speaker.name,
+                "stance": s.stance,
+                "source_timestamp": s.source_timestamp,
+                "excerpt": s.excerpt,
+                "attribution": s.attribution,
+                "attribution_note": s.attribution_note,
+            }
+            for s in prediction.stances.select_related("speaker").order_by("speaker__name", "id")
+        ],
+    }

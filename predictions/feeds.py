@@ -1,0 +1,96 @@
+"""Atom feeds of decisions (Django's syndication framework): the latest outcomes recorded,
+site-wide and per speaker, each with what was predicted, by whom, the outcome, the note and
+the evidence links. Only http(s) evidence becomes a link, as on the public pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Event, EventKind, Speaker
+from .views import public_actor, safe_href
+
+FEED_ITEMS = 50
+DECISIONS = (EventKind.RESOLVED, EventKind.RERESOLVED)
+
+
+def decisions() -> QuerySet[Event]:
+    # Newest first on the (at, id) index.
+    return (
+        Event.objects.filter(kind__in=DECISIONS)
+        .select_related("prediction__speaker", "prediction__source")
+        .order_by("-at", "-id")
+    )
+
+
+class ResolvedFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Prediction tracker: latest outcomes"
+    subtitle = "Each outcome recorded against a prediction's resolution criteria, newest first."
+    author_name = "Prediction tracker"
+    description_template = "predictions/feeds/decision.html"
+
+    def link(self) -> str:
+        return reverse("scorecard")
+
+    def feed_url(self) -> str:
+        return reverse("feed-resolved")
+
+    def items(self) -> QuerySet[Event]:
+        return decisions()[:FEED_ITEMS]
+
+    def item_title(self, item: Event) -> str:
+        return f"{item.get_to_outcome_display()}: {item.prediction.claim}"
+
+    def item_link(self, item: Event) -> str:
+        return f"{item.prediction.get_absolute_url()}#history"
+
+    def item_guid(self, item: Event) -> str:
+        # One entry per decision: a re-resolution is a new entry, not an edit of the first.
+        host = urlsplit(settings.SITE_ROOT).hostname or "localhost"
+        return f"tag:{host},2026:event-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Event) -> datetime:
+        return item.at
+
+    def item_updateddate(self, item: Event) -> datetime:
+        return item.at
+
+    def item_author_name(self, item: Event) -> str:
+        return public_actor(item)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        event: Event = kwargs["item"]
+        context["prediction"] = event.prediction
+        context["evidence"] = [(str(url), safe_href(str(url))) for url in (event.evidence or [])]
+        context["site_root"] = settings.SITE_ROOT
+        return context
+
+
+class SpeakerResolvedFeed(ResolvedFeed):
+    def get_object(self, request: HttpRequest, slug: str) -> Speaker:  # type: ignore[override]
+        return get_object_or_404(Speaker, slug=slug)
+
+    def title(self, obj: Speaker) -> str:  # type: ignore[override]
+        return f"Prediction tracker: latest outcomes for {obj.name}"
+
+    def link(self, obj: Speaker) -> str:  # type: ignore[override]
+        return reverse("speaker", args=[obj.slug])
+
+    def feed_url(self, obj: Speaker) -> str:  # type: ignore[override]
+        return reverse("feed-speaker", args=[obj.slug])
+
+    def items(self, obj: Speaker) -> QuerySet[Event]:  # type: ignore[override]
+        return decisions().filter(prediction__speaker=obj)[:FEED_ITEMS]

@@ -1,0 +1,48 @@
+"""Share metadata for the public pages: the one-line summary a pasted link shows, and the
+canonical URL (absolute, from SITE_ROOT, so it does not depend on the Host header)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import template
+from django.conf import settings
+from django.http import HttpRequest
+
+from ..models import Prediction, Status
+from ..scoring import Accuracy, Tally, percent
+
+register = template.Library()
+
+# Query parameters that make a different page; anything else (tracking tags...) is dropped.
+CANONICAL_PARAMS = ("source", "speaker", "page")
+
+
+@register.simple_tag
+def share_line(label: str, tally: Tally, accuracy: Accuracy | None) -> str:
+    """ "Nathan Lambert: 5 of 8 held up, 63% (31%–86%)": the numbers the page shows, its
+    accuracy and 95% interval, with the credited count (held up + partial credit × partially)."""
+    if accuracy is None:
+        tracked = tally.tracked
+        return f"{label}: {tracked} prediction{'s' if tracked != 1 else ''} tracked, none scored yet"
+    return (
+        f"{label}: {accuracy.credited:g} of {accuracy.n} held up, "
+        f"{percent(accuracy.value)} ({percent(accuracy.low)}–{percent(accuracy.high)})"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context: template.Context) -> str:
+    request: HttpRequest = context["request"]
+    kept = [(name, request.GET[name]) for name in CANONICAL_PARAMS if request.GET.get(name)]
+    return settings.SITE_ROOT + request.path + (f"?{urlencode(kept)}" if kept else "")
+
+
+@register.simple_tag
+def prediction_line(prediction: Prediction) -> str:
+    """ "Nathan Lambert in <source>, due 31 Jan 2029: held up." for a prediction's page."""
+    if prediction.status == Status.RESOLVED:
+        state = prediction.get_outcome_display().lower()
+    else:
+        state = prediction.get_status_display().lower()
+    return f"{prediction.speaker_label} in {prediction.source.title}, due {prediction.due_on.day} {prediction.due_on:%b %Y}: {state}"
