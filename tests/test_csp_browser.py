@@ -1,5 +1,5 @@
 """The Content-Security-Policy (default-src 'self', nothing inline) is on, and nothing the
-site shows breaks it: Chromium reports no violation on the public pages or the admin's
+site shows breaks it: Chromium reports no violation on the public pages, the API docs or the admin's
 queue, decision panel and bulk confirmation."""
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ def test_no_page_breaks_the_policy_in_chromium(page: Any, seeded: None, reviewer
         page.goto(path)
         page.wait_for_load_state("load")
         assert page.locator("header.site").count() == 1, path  # the stylesheet loaded the page
+
+    page.goto("/api/docs")  # django-ninja's Swagger UI, from static files
+    page.wait_for_selector(".swagger-ui .opblock")
 
     page.goto("/admin/login/")
     page.fill("#id_username", "alice")
