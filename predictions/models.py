@@ -349,6 +349,7 @@ class EventKind(models.TextChoices):
     RERESOLVED = "re_resolved", "Re-resolved"
     DEFERRED = "deferred", "Deferred"
     REOPENED = "reopened", "Reopened"
+    ACCEPTED = "accepted", "Accepted from a candidate"
     ATTRIBUTED = "attributed", "Attribution changed"
 
 
@@ -428,3 +429,8 @@ class JobRun(models.Model):
 
 # A job is late when it has not succeeded for this long (daily job + slack).
 JOB_LATE_AFTER = timedelta(hours=26)
+
+
+# Candidates (proposed by `manage.py ingest_summary`) live with the ingest code; imported
+# here so that Django registers them as this app's model.
+from .ingest.models import Candidate  # noqa: E402, F401

@@ -62,6 +62,11 @@ def _reopened(step: Step) -> dict[str, Any]:
     return {"status": Status.DUE, "outcome": "", "unresolvable_reason": "", "resolved_at": None}
 
 
+def _accepted(step: Step) -> dict[str, Any]:
+    # A prediction accepted from an ingested candidate starts its history open.
+    return {"status": Status.OPEN}
+
+
 def _unchanged(step: Step) -> dict[str, Any]:
     # Recorded for the history (who said it changed); the review state stays as it was.
     return {}
@@ -73,6 +78,7 @@ TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
     EventKind.RERESOLVED: _resolved,
     EventKind.DEFERRED: _deferred,
     EventKind.REOPENED: _reopened,
+    EventKind.ACCEPTED: _accepted,
     EventKind.ATTRIBUTED: _unchanged,
 }
 

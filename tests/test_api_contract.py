@@ -81,7 +81,7 @@ def test_every_route_answers_as_its_schema_says(seeded) -> None:
 @pytest.fixture
 def decided_by_alice(seeded, reviewer: User) -> Prediction:
     flag_due(as_of=datetime(2027, 1, 1).date())
-    prediction = Prediction.objects.filter(speaker__slug="nathan-lambert").get()
+    prediction = Prediction.objects.get(key="no-discrete-superhuman-coder-moment")
     prediction = Prediction.objects.filter(status="due").order_by("id").first() or prediction
     resolve(
         prediction,

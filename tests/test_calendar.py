@@ -24,7 +24,7 @@ def events(url: str) -> list:
 def test_every_prediction_is_one_all_day_event_on_its_due_date(seeded) -> None:
     found = events("/calendar.ics")
     predictions = Prediction.objects.select_related("source")
-    assert len(found) == predictions.count() == 28
+    assert len(found) == predictions.count() == 38
     by_uid = {str(e["UID"]): e for e in found}
     for p in predictions:
         event = by_uid[f"prediction-{p.source.slug}-{p.key}@127.0.0.1"]

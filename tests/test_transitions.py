@@ -29,6 +29,7 @@ def test_each_kind_leaves_the_status_the_review_workflow_expects() -> None:
         "re_resolved": Status.RESOLVED,
         "deferred": Status.OPEN,
         "reopened": Status.DUE,
+        "accepted": Status.OPEN,
     }  # "attributed" leaves the status as it was
 
 

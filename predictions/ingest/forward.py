@@ -1,0 +1,159 @@
+"""What in a summary is a prediction, over what horizon, and whose.
+
+Three tables, each read in one place: the wording that makes a sentence forward-looking,
+the headings that speak of the future (everything under them is proposed), and the
+phrases that say a horizon. Nothing here guesses a speaker: a person is attached only where
+the sentence, its lead-in or a heading above it names them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from predictions.models import Horizon, default_due_on
+
+IGNORE = re.IGNORECASE
+
+# A sentence with any of these looks ahead. "may" only in lower case: "May" is a month.
+FORWARD_WORDING = [
+    re.compile(pattern, flags)
+    for pattern, flags in [
+        (r"\bwill\b|\bwon['’]t\b|\b\w+['’]ll\b|\bgoing to\b|\bgonna\b", IGNORE),
+        (r"\b(?:un)?likely\b|\bexpect|\bpredict(?:s|ed|ing)?\b|\bforecast|\bfuture\b", IGNORE),
+        (r"\beventually\b|\bover time\b|\bsoon\b|\bby the end of\b|\b(?:this|next) year\b", IGNORE),
+        (
+            r"\b(?:by|in|throughout|during|until|before) 2\d{3}\b|\bin \d+ years\b|\b\d+ years out\b|\bdecades\b",
+            IGNORE,
+        ),
+        (r"\bcould\b|\bmight\b|\bmay\b|\bwould\b[^.?!]*\bever\b", 0),
+        # Trends said in the present tense: "Frontier pushes toward ...", "all becoming ...".
+        (r"\b(?:push|pushes|move|moves|shift|shifts|head|heads)\b(?:\s+\S+){0,3}?\s+toward", IGNORE),
+        (r"\bbecoming\b|\bincreasingly\b|\bcontinues? (?:to|getting)\b|\bas \w+ improves?\b", IGNORE),
+    ]
+]
+
+# Headings (and bold lead-ins) under which every bullet is proposed.
+FUTURE_HEADING = re.compile(
+    r"\bpredictions?\b|\bforecasts?\b|\boutlook\b|\bfuture\b|\b(?:near|medium|mid|long)[- ]term\b"
+    r"|\byears out\b|\bwon['’]t happen\b|\bwill happen\b|\bwhat['’]s next\b|\blooking ahead\b",
+    IGNORE,
+)
+
+# A bullet opening with one of these continues the bullet before it ("But ... remain hard").
+CONTINUATIONS = ("But ", "Or ", "And ")
+
+UNSTATED = "unstated"
+HORIZON_TERM = re.compile(r"\b(near|medium|mid|long)[- ]term\b(?:\s*\(([^)]+)\))?", IGNORE)
+TERM_HORIZON = {"near": Horizon.NEAR, "medium": Horizon.MEDIUM, "mid": Horizon.MEDIUM, "long": Horizon.LONG}
+# Beyond this many years a claim is long term; the defaults are 3 (medium) and 20 (long).
+LONG_AFTER_YEARS = 10
+PRECISE_END_OF_YEAR = re.compile(r"\bby the end of (?:this|the) year\b", IGNORE)
+PRECISE_THIS_YEAR = re.compile(r"\bthis year\b", IGNORE)
+PRECISE_NEXT_YEAR = re.compile(r"\bnext year\b", IGNORE)
+PRECISE_YEAR = re.compile(r"\b(?:by|in|throughout|during|until|before) (2\d{3})\b", IGNORE)
+PRECISE_YEARS = re.compile(r"\bin (\d{1,3}) years\b|\b(\d{1,3}) years out\b", IGNORE)
+VAGUE = [
+    (re.compile(r"\beventually\b", IGNORE), Horizon.MEDIUM, "eventually"),
+    (re.compile(r"\bover time\b", IGNORE), Horizon.MEDIUM, "over time"),
+    (re.compile(r"\bin (?:the coming|a few) years\b", IGNORE), Horizon.MEDIUM, "in the coming years"),
+    (re.compile(r"\bsoon\b", IGNORE), Horizon.NEAR, "soon"),
+    (re.compile(r"\bdecades\b", IGNORE), Horizon.LONG, "decades"),
+]
+
+
+@dataclass(frozen=True)
+class HorizonReading:
+    horizon: str
+    as_said: str
+    due_on: date
+
+
+def is_forward(text: str) -> bool:
+    return any(pattern.search(text) for pattern in FORWARD_WORDING)
+
+
+def speaks_of_future(heading: str) -> bool:
+    return bool(FUTURE_HEADING.search(heading))
+
+
+def is_continuation(text: str) -> bool:
+    return text.startswith(CONTINUATIONS)
+
+
+def read_horizon(text: str, path: Sequence[str], stated_on: date) -> HorizonReading:
+    """The horizon from the claim's own precise wording ("by the end of this year", "in
+    2028"), else from the nearest heading that states one ("Near-Term (2026)", "100 years
+    out"), else from vague wording ("eventually"), else medium term, unstated."""
+    found = _precise(text, stated_on)
+    for heading in reversed(path):
+        found = found or _precise(heading, stated_on) or _term(heading, stated_on)
+    if found is None:
+        found = next(((h, said, None) for p, h, said in VAGUE if p.search(text)), None)
+    horizon, as_said, due_year = found or (Horizon.MEDIUM, UNSTATED, None)
+    due_on = default_due_on(horizon, stated_on, as_said)
+    if due_year is not None and date(due_year, 12, 31) >= stated_on:
+        due_on = date(due_year, 12, 31)
+    return HorizonReading(horizon, as_said, due_on)
+
+
+def _by_distance(years: int) -> str:
+    if years <= 0:
+        return Horizon.NEAR
+    return Horizon.MEDIUM if years <= LONG_AFTER_YEARS else Horizon.LONG
+
+
+def _precise(text: str, stated_on: date) -> tuple[str, str, int | None] | None:
+    if match := PRECISE_END_OF_YEAR.search(text):
+        return Horizon.NEAR, match.group(0).lower(), None
+    if match := PRECISE_THIS_YEAR.search(text):
+        return Horizon.NEAR, "this year", None
+    if match := PRECISE_NEXT_YEAR.search(text):
+        return Horizon.MEDIUM, "next year", stated_on.year + 1
+    if match := PRECISE_YEAR.search(text):
+        year = int(match.group(1))
+        return _by_distance(year - stated_on.year), match.group(0).lower(), year
+    if match := PRECISE_YEARS.search(text):
+        years = int(match.group(1) or match.group(2))
+        # default_due_on reads "N years out".
+        return _by_distance(years), f"{years} years out", None
+    return None
+
+
+def _term(heading: str, stated_on: date) -> tuple[str, str, int | None] | None:
+    match = HORIZON_TERM.search(heading)
+    if match is None:
+        return None
+    horizon = TERM_HORIZON[match.group(1).lower()]
+    said = (match.group(2) or f"{match.group(1)} term").strip().lower()
+    return horizon, said, int(said) if said.isdigit() and len(said) == 4 else None
+
+
+@dataclass(frozen=True)
+class Person:
+    pk: int
+    name: str
+
+    @property
+    def first(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.name
+
+
+def named_person(layers: Iterable[str], people: Sequence[Person]) -> Person | None:
+    """The one person the nearest layer (the sentence, then its lead-in, then the headings
+    from the innermost out) names by full or first name. Two people named in the same layer
+    is no answer: that is for the reviewer, not a guess."""
+    for layer in layers:
+        full = {p for p in people if _names(layer, p.name)}
+        found = full or {p for p in people if _names(layer, p.first)}
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            return None
+    return None
+
+
+def _names(text: str, name: str) -> bool:
+    return bool(name) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
