@@ -154,7 +154,7 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(speaker__isnull=True)
 
 
-# Longest text a field takes, in characters: import, admin and database (migration 0006)
+# Longest text a field takes, in characters: import, admin and database (migration 0007)
 # alike. Far above any real claim or quote (the seed's longest quote is under 700), low
 # enough that one record cannot turn a public page into megabytes.
 CLAIM_MAX = 1_000
@@ -387,7 +387,7 @@ class Event(models.Model):
     to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
     review_after = models.DateField(null=True, blank=True)
-    # At most NOTE_MAX characters: a trigger in the database (migration 0006), as this
+    # At most NOTE_MAX characters: a trigger in the database (migration 0007), as this
     # table's other rules, because a CHECK added here would make SQLite rebuild the table
     # and drop its append-only triggers.
     note = models.TextField(max_length=NOTE_MAX, blank=True)

@@ -58,7 +58,7 @@ def length_at_most(name, limit):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("predictions", "0005_prediction_due_id_index")]
+    dependencies = [("predictions", "0006_candidate")]
 
     operations = [
         state_only("event", "note", models.TextField(blank=True, max_length=5000)),
