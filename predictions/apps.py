@@ -7,7 +7,6 @@ class PredictionsConfig(AppConfig):
     verbose_name = "Predictions"
 
     def ready(self) -> None:
-        # Registers the system checks, and the Candidates admin beside (not inside) the
-        # predictions admin module; no queries here (nothing may touch the database at
+        # Registers the system checks; no queries here (nothing may touch the database at
         # start-up).
-        from . import admin_candidates, checks  # noqa: F401
+        from . import checks  # noqa: F401

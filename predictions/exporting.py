@@ -16,22 +16,21 @@ import io
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
-from django.utils import timezone
 
-from .models import Event, Horizon, Prediction, Source, Speaker
+from .days import start_of
+from .decisions import SCHEDULER
+from .models import UNATTRIBUTED, Event, Horizon, Prediction, Source, Speaker
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 FILTERS = ("speaker", "source", "horizon", "since", "until")
-UNATTRIBUTED = "unattributed"
-SCHEDULER = "scheduler"
 # What a public download shows instead of a reviewer's user name.
 REDACTED_REVIEWER = "reviewer"
 CHUNK_SIZE = 2000
@@ -119,18 +118,14 @@ def _prediction_q(filters: ExportFilters, prefix: str = "") -> Q:
     return q
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _events(filters: ExportFilters) -> QuerySet:
     events = Event.objects.filter(_prediction_q(filters, "prediction__"))
     # The calendar's first and last days bound nothing (and their midnight, moved to UTC or
     # a day on, falls outside what a datetime can hold): until=9999-12-31 means "to the end".
     if filters.since and filters.since > date.min + timedelta(days=1):
-        events = events.filter(at__gte=_start_of(filters.since))
+        events = events.filter(at__gte=start_of(filters.since))
     if filters.until and filters.until < date.max - timedelta(days=1):
-        events = events.filter(at__lt=_start_of(filters.until + timedelta(days=1)))
+        events = events.filter(at__lt=start_of(filters.until + timedelta(days=1)))
     return events
 
 
@@ -175,7 +170,7 @@ def _row(values: tuple[Any, ...], public: bool) -> tuple[Any, ...]:
     row = [EXPORT_SCHEMA_VERSION, *values]
     if row[SPEAKER_NAME_AT] is None:
         row[SPEAKER_NAME_AT] = ""
-    if public and row[ACTOR_AT] and row[ACTOR_AT] != SCHEDULER:
+    if public and row[ACTOR_AT] and row[ACTOR_AT] != SCHEDULER.name:
         row[ACTOR_AT] = REDACTED_REVIEWER
     return tuple(row)
 

@@ -135,6 +135,31 @@ class ReopenForm(DecisionFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+# The prediction's own fields, as its edit page groups them; the form edits the same list.
+PREDICTION_FIELDSETS: list[tuple[str | None, list[str]]] = [
+    (
+        None,
+        [
+            "claim",
+            "quote",
+            "speaker",
+            "attribution",
+            "attribution_note",
+            "excerpt",
+            "source",
+            "key",
+            "section",
+            "source_timestamp",
+            "source_note",
+        ],
+    ),
+    (
+        "When and how it is judged",
+        ["horizon", "horizon_as_said", "stated_on", "due_on", "resolution_criteria", "probability"],
+    ),
+]
+
+
 class PredictionForm(forms.ModelForm):
     """The prediction's own fields. Status and outcome are not here: only decisions change them.
 
@@ -146,21 +171,7 @@ class PredictionForm(forms.ModelForm):
 
     class Meta:
         model = Prediction
-        fields = [
-            "claim",
-            "quote",
-            "speaker",
-            "source",
-            "key",
-            "section",
-            "source_timestamp",
-            "horizon",
-            "horizon_as_said",
-            "stated_on",
-            "due_on",
-            "resolution_criteria",
-            "probability",
-        ]
+        fields = [name for _, names in PREDICTION_FIELDSETS for name in names]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

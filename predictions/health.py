@@ -28,6 +28,9 @@ class SchedulerHealth:
     last_success_at: datetime | None = None
     last_error: str = ""
 
+    # How long a daily job may go without success, for the warning's wording.
+    late_after_hours = int(JOB_LATE_AFTER.total_seconds() // 3600)
+
     @property
     def never_succeeded(self) -> bool:
         return self.last_success_at is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,11 +21,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Event, Prediction, Status
+from .days import start_of
+from .models import RESOLVE_PERMISSION, Event, Prediction, Status
 
 logger = logging.getLogger(__name__)
 
-RESOLVE_PERMISSION = "predictions.resolve_prediction"
 # "Waiting for more than 7 days" and "at most once a week", counted in calendar days of
 # the job's as_of date, so a daily run starting a few seconds late does not push the
 # reminder to every eighth day.
@@ -102,10 +102,6 @@ def send_digest(now: datetime | None = None) -> int:
         notified_at=now
     )
     return count
-
-
-def start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def waiting_since() -> Coalesce:

@@ -7,12 +7,12 @@ from tqdm import tqdm
 
 from predictions.exporting import (
     FORMATS,
-    UNATTRIBUTED,
     ExportError,
     count_rows,
     parse_filters,
     stream_export,
 )
+from predictions.models import UNATTRIBUTED
 from predictions.schemas import export_json_schema
 
 

@@ -1,16 +1,10 @@
-"""The prediction tracker's data: who said what would happen, by when, and every decision since.
-
-A prediction's current status and outcome live on the prediction; every change to them is
-also an `Event` row, written in the same transaction (see `decisions.py` and `tasks.py`).
-Events are append-only: the model refuses updates and deletes, and database triggers
-(migration 0002) refuse them for any other path too.
-"""
+"""A prediction: who said what would happen, where, by when, and where it stands now; and
+the stances other speakers took on it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -18,117 +12,17 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
-
-class Horizon(models.TextChoices):
-    NEAR = "near", "Near term"
-    MEDIUM = "medium", "Medium term"
-    LONG = "long", "Long term"
-
-
-class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    DUE = "due", "Due for review"
-    RESOLVED = "resolved", "Resolved"
-
-
-class Outcome(models.TextChoices):
-    HELD_UP = "held_up", "Held up"
-    PARTIALLY = "partially", "Partially held up"
-    DID_NOT_HOLD_UP = "did_not_hold_up", "Did not hold up"
-    UNRESOLVABLE = "unresolvable", "Unresolvable"
-
-
-class UnresolvableReason(models.TextChoices):
-    TOO_VAGUE = "too_vague", "Too vague to judge"
-    CONDITION_NEVER_AROSE = "condition_never_arose", "The condition never arose"
-    NOT_YET_KNOWABLE = "not_yet_knowable", "Not yet knowable"
-    OTHER = "other", "Other (see note)"
-
-
-class Attribution(models.TextChoices):
-    """How the speaker of a prediction is known."""
-
-    NAMED = "named", "Named in the source's text"
-    TRANSCRIPT = "transcript", "From a labelled transcript"
-    INFERRED = "inferred", "Inferred from an unlabelled transcript"
-    UNATTRIBUTED = "unattributed", "Unattributed"
-
-
-class StanceKind(models.TextChoices):
-    AGREES = "agrees", "Agrees"
-    DISPUTES = "disputes", "Disputes"
-
-
-class SourceKind(models.TextChoices):
-    PODCAST = "podcast", "Podcast"
-    ARTICLE = "article", "Article"
-    TALK = "talk", "Talk"
-    INTERVIEW = "interview", "Interview"
-    PAPER = "paper", "Paper"
-    POST = "post", "Post"
-    OTHER = "other", "Other"
-
-
-# Default horizons (documented in README.md); every due date stays editable per prediction.
-MEDIUM_TERM_YEARS = 3
-LONG_TERM_YEARS = 20
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
-
-
-def default_due_on(horizon: str, stated_on: date, horizon_as_said: str = "") -> date:
-    """The due date a horizon implies, before any per-prediction edit.
-
-    Near term runs to the end of the year it was said in; medium and long term add a
-    fixed number of years; "N years out" said explicitly wins over the default.
-    """
-    said = horizon_as_said.strip().lower()
-    if said.endswith("years out") and said.split()[0].isdigit():
-        return add_years(stated_on, int(said.split()[0]))
-    if horizon == Horizon.NEAR:
-        return date(stated_on.year, 12, 31)
-    if horizon == Horizon.MEDIUM:
-        return add_years(stated_on, MEDIUM_TERM_YEARS)
-    if horizon == Horizon.LONG:
-        return add_years(stated_on, LONG_TERM_YEARS)
-    raise ValueError(f"unknown horizon {horizon!r}")
-
-
-class Speaker(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    bio = models.CharField(max_length=500, blank=True, help_text="Short bio or affiliation.")
-    url = models.URLField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Source(models.Model):
-    title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.PODCAST)
-    url = models.URLField(blank=True)
-    published_on = models.DateField()
-
-    class Meta:
-        ordering = ["-published_on", "title"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-# The attributions that name a speaker; the scorecard's strict filter keeps the first two.
-ATTRIBUTED = [Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED]
-ATTESTED = [Attribution.NAMED, Attribution.TRANSCRIPT]
+from .catalogue import Source, Speaker
+from .choices import (
+    ATTRIBUTED,
+    UNATTRIBUTED_LABEL,
+    Attribution,
+    Horizon,
+    Outcome,
+    StanceKind,
+    Status,
+    UnresolvableReason,
+)
 
 
 class PredictionQuerySet(models.QuerySet):
@@ -149,6 +43,14 @@ class PredictionQuerySet(models.QuerySet):
 
     def open(self) -> PredictionQuerySet:
         return self.filter(status=Status.OPEN)
+
+    def not_yet_due(self) -> PredictionQuerySet:
+        """Open and never deferred: waiting for the due date the speaker gave."""
+        return self.open().filter(review_after__isnull=True)
+
+    def deferred(self) -> PredictionQuerySet:
+        """Open again after a reviewer deferred it: back in the queue on review_after."""
+        return self.open().filter(review_after__isnull=False)
 
     def unattributed(self) -> PredictionQuerySet:
         return self.filter(speaker__isnull=True)
@@ -305,7 +207,7 @@ class Prediction(models.Model):
 
     @property
     def speaker_label(self) -> str:
-        return self.speaker.name if self.speaker_id else "Unattributed (panel)"
+        return self.speaker.name if self.speaker_id else UNATTRIBUTED_LABEL
 
     def clean(self) -> None:
         if self.stated_on and self.due_on and self.due_on < self.stated_on:
@@ -341,96 +243,3 @@ class Stance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker} {self.get_stance_display().lower()}: {self.prediction}"
-
-
-class EventKind(models.TextChoices):
-    FLAGGED = "flagged", "Flagged due for review"
-    RESOLVED = "resolved", "Resolved"
-    RERESOLVED = "re_resolved", "Re-resolved"
-    DEFERRED = "deferred", "Deferred"
-    REOPENED = "reopened", "Reopened"
-    ACCEPTED = "accepted", "Accepted from a candidate"
-    ATTRIBUTED = "attributed", "Attribution changed"
-
-
-class AppendOnlyError(Exception):
-    """History rows are never changed or removed once written."""
-
-
-class EventQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        raise AppendOnlyError("History rows cannot be updated.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("History rows cannot be deleted.")
-
-
-class Event(models.Model):
-    """One entry in a prediction's history: a flag, a decision, a deferral or a reopening."""
-
-    prediction = models.ForeignKey(Prediction, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
-    at = models.DateTimeField(help_text="When it happened.")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="prediction_events",
-    )
-    # Who, by name: the reviewer's username, "scheduler", or a reviewer from an imported
-    # history who has no account here.
-    actor_name = models.CharField(max_length=150)
-    from_status = models.CharField(max_length=10, choices=Status.choices)
-    to_status = models.CharField(max_length=10, choices=Status.choices)
-    from_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
-    review_after = models.DateField(null=True, blank=True)
-    # At most NOTE_MAX characters: a trigger in the database (migration 0007), as this
-    # table's other rules, because a CHECK added here would make SQLite rebuild the table
-    # and drop its append-only triggers.
-    note = models.TextField(max_length=NOTE_MAX, blank=True)
-    evidence = models.JSONField(default=list, blank=True, help_text="Evidence links (URLs).")
-
-    objects = EventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
-        indexes = [
-            models.Index(fields=["prediction", "at"], name="event_prediction_at"),
-            models.Index(fields=["at", "id"], name="event_at_id"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor_name} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("History rows cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("History rows cannot be deleted.")
-
-
-class JobRun(models.Model):
-    """The scheduler's health: when each scheduled job last started and last succeeded."""
-
-    name = models.CharField(max_length=100, unique=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-# A job is late when it has not succeeded for this long (daily job + slack).
-JOB_LATE_AFTER = timedelta(hours=26)
-
-
-# Candidates (proposed by `manage.py ingest_summary`) live with the ingest code; imported
-# here so that Django registers them as this app's model.
-from .ingest.models import Candidate  # noqa: E402, F401
