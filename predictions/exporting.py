@@ -14,108 +14,38 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import QueryDict
 
 from .days import start_of
 from .decisions import SCHEDULER
-from .models import UNATTRIBUTED, Event, Horizon, Prediction, Source, Speaker
+from .filtering import FilterError, Filters
+from .models import Event, Prediction
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
-FILTERS = ("speaker", "source", "horizon", "since", "until")
 # What a public download shows instead of a reviewer's user name.
 REDACTED_REVIEWER = "reviewer"
 CHUNK_SIZE = 2000
 
 
-class ExportError(ValueError):
-    """A bad format or filter value; the message names it and says what is accepted."""
-
-
-@dataclass(frozen=True)
-class ExportFilters:
-    speaker: str | None = None  # a slug, or "unattributed" for the panel's predictions
-    source: str | None = None
-    horizon: str | None = None
-    since: date | None = None  # by the event's date, inclusive, in settings.TIME_ZONE
-    until: date | None = None  # inclusive
-    # The admin action's selection: prediction ids or a QuerySet of predictions.
-    predictions: Collection[int] | QuerySet | None = None
-
-    @property
-    def has_date_range(self) -> bool:
-        return self.since is not None or self.until is not None
+# The export's filters are the service's filters (filtering.py).
+ExportFilters = Filters
 
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise ExportError(f"format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        raise FilterError("format", fmt, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     return fmt
 
 
-def _parse_date(name: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ExportError(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD.") from None
-
-
-def single_values(query: QueryDict) -> dict[str, str]:
-    """A query string's parameters, each given once: `?horizon=near&horizon=long` would
-    otherwise export the long-term predictions only, as if it had been asked for them."""
-    for name, values in query.lists():
-        if len(values) > 1:
-            raise ExportError(f"{name}: given {len(values)} times; a filter takes one value.")
-    return query.dict()
-
-
-def parse_filters(params: Mapping[str, Any]) -> ExportFilters:
-    """Check filter values from a query string or the command line; empty means unset.
-
-    Unknown names and values are refused rather than ignored: a typo that silently
-    exported everything would be the worst outcome.
-    """
-    unknown = sorted(set(params) - set(FILTERS))
-    if unknown:
-        raise ExportError(f"{unknown[0]}: unknown filter; the filters are {', '.join(FILTERS)}.")
-    values = {name: str(params[name]).strip() for name in FILTERS if params.get(name) not in (None, "")}
-    speaker = values.get("speaker")
-    if speaker and speaker != UNATTRIBUTED and not Speaker.objects.filter(slug=speaker).exists():
-        raise ExportError(f"speaker: no speaker with slug {speaker!r} (or use {UNATTRIBUTED!r}).")
-    source = values.get("source")
-    if source and not Source.objects.filter(slug=source).exists():
-        raise ExportError(f"source: no source with slug {source!r}.")
-    horizon = values.get("horizon")
-    if horizon and horizon not in Horizon.values:
-        raise ExportError(f"horizon: unknown horizon {horizon!r}; use one of {', '.join(Horizon.values)}.")
-    since = _parse_date("since", values["since"]) if "since" in values else None
-    until = _parse_date("until", values["until"]) if "until" in values else None
-    if since and until and since > until:
-        raise ExportError(f"since: {since} is after until {until}.")
-    return ExportFilters(speaker=speaker, source=source, horizon=horizon, since=since, until=until)
-
-
 def _prediction_q(filters: ExportFilters, prefix: str = "") -> Q:
-    q = Q()
-    if filters.speaker == UNATTRIBUTED:
-        q &= Q(**{f"{prefix}speaker__isnull": True})
-    elif filters.speaker:
-        q &= Q(**{f"{prefix}speaker__slug": filters.speaker})
-    if filters.source:
-        q &= Q(**{f"{prefix}source__slug": filters.source})
-    if filters.horizon:
-        q &= Q(**{f"{prefix}horizon": filters.horizon})
-    if filters.predictions is not None:
-        q &= Q(**{f"{prefix}pk__in": filters.predictions})
-    return q
+    return filters.q(prefix)
 
 
 def _events(filters: ExportFilters) -> QuerySet:

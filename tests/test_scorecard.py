@@ -53,7 +53,7 @@ from predictions.models import (
 )
 from predictions.scoring import Tally
 from predictions.tasks import flag_due, flag_one
-from predictions.views import timestamped_url
+from predictions.templatetags.links import timestamped_url
 
 pytestmark = pytest.mark.django_db
 

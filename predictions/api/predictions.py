@@ -17,8 +17,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from ..models import Attribution, Event, Horizon, Prediction, Source, Speaker, Status
-from ..views import UNATTRIBUTED, public_actor, speaker_url
+from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
+from ..templatetags.links import speaker_url
+from ..views import public_actor
 from .errors import BadParameter
 from .schemas import (
     ErrorOut,

@@ -4,6 +4,7 @@ the stances other speakers took on it."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,6 +13,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
+from ..scoring import Tally
 from .catalogue import Source, Speaker
 from .choices import (
     ATTRIBUTED,
@@ -23,6 +25,16 @@ from .choices import (
     Status,
     UnresolvableReason,
 )
+
+# One filtered COUNT per Tally field (scoring.Tally), all in the same GROUP BY query.
+TALLY_COUNTS = {
+    "held_up": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.HELD_UP)),
+    "partially": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.PARTIALLY)),
+    "did_not_hold_up": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.DID_NOT_HOLD_UP)),
+    "unresolvable": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.UNRESOLVABLE)),
+    "open": models.Count("pk", filter=Q(status=Status.OPEN)),
+    "due": models.Count("pk", filter=Q(status=Status.DUE)),
+}
 
 
 class PredictionQuerySet(models.QuerySet):
@@ -51,6 +63,15 @@ class PredictionQuerySet(models.QuerySet):
     def deferred(self) -> PredictionQuerySet:
         """Open again after a reviewer deferred it: back in the queue on review_after."""
         return self.open().filter(review_after__isnull=False)
+
+    def tallies(self, *group_by: str) -> list[dict[str, Any]]:
+        """One row per group: the `group_by` values and their "tally" (scoring.Tally), in
+        one GROUP BY query whatever the number of predictions."""
+        rows = self.values(*group_by).annotate(**TALLY_COUNTS).order_by()
+        return [
+            {**{name: row[name] for name in group_by}, "tally": Tally(**{k: row[k] for k in TALLY_COUNTS})}
+            for row in rows
+        ]
 
     def unattributed(self) -> PredictionQuerySet:
         return self.filter(speaker__isnull=True)

@@ -5,13 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from predictions.exporting import (
-    FORMATS,
-    ExportError,
-    count_rows,
-    parse_filters,
-    stream_export,
-)
+from predictions.exporting import FORMATS, count_rows, stream_export
+from predictions.filtering import FilterError, parse
 from predictions.models import UNATTRIBUTED
 from predictions.schemas import export_json_schema
 
@@ -43,10 +38,10 @@ class Command(BaseCommand):
         if fmt is None:
             raise CommandError("--format: give csv or jsonl (or --schema for the row format).")
         try:
-            filters = parse_filters(
+            filters = parse(
                 {name: options[name] for name in ("since", "until", "speaker", "source", "horizon")}
             )
-        except ExportError as e:
+        except FilterError as e:
             raise CommandError(str(e)) from e
         output: Path | None = options["output"]
         if output is None:
