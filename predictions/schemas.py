@@ -17,9 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
+from .links import is_web_link
 from .models import (
     Attribution,
     Event,
@@ -47,14 +49,31 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200)]
 
 
+# Seconds into a recording; fits PostgreSQL's integer column (and any real recording).
+MAX_TIMESTAMP = 2_000_000_000
+
+
 def fits(model: type, name: str) -> Any:
     """The column's length limit, so an overlong value is a validation error naming its
     record and field, not a DataError traceback (PostgreSQL) or stored past it (SQLite)."""
     return Field(max_length=model._meta.get_field(name).max_length)
 
 
+def _no_nul(value: Any) -> Any:
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        # PostgreSQL refuses it at write time and SQLite stores it: refused on both alike.
+        raise ValueError("contains a NUL character (\\x00), which the database cannot store")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class SpeakerIn(Strict):
@@ -90,7 +109,7 @@ class StanceIn(Strict):
 
     speaker: Slug
     stance: StanceKind
-    source_timestamp: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    source_timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
     excerpt: Annotated[str, fits(Stance, "excerpt")] = ""
     attribution: Literal[Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED] = (
         Attribution.INFERRED
@@ -111,15 +130,15 @@ class PredictionIn(Strict):
     excerpt: Annotated[str, fits(Prediction, "excerpt")] = ""
     source_note: Annotated[str, fits(Prediction, "source_note")] = ""
     stances: list[StanceIn] = []
-    claim: Text
-    quote: str = ""
+    claim: Annotated[Text, fits(Prediction, "claim")]
+    quote: Annotated[str, fits(Prediction, "quote")] = ""
     section: Annotated[str, fits(Prediction, "section")] = ""
-    source_timestamp: int | None = Field(default=None, ge=0)
+    source_timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
     horizon: Horizon
     horizon_as_said: Annotated[Text, fits(Prediction, "horizon_as_said")] = "unstated"
     stated_on: date | None = Field(default=None, description="Defaults to the source's date.")
     due_on: date | None = Field(default=None, description="Defaults from the horizon.")
-    resolution_criteria: Text
+    resolution_criteria: Annotated[Text, fits(Prediction, "resolution_criteria")]
     probability: Decimal | None = Field(default=None, ge=0, le=1, max_digits=4, decimal_places=3)
 
     @model_validator(mode="after")
@@ -210,7 +229,7 @@ class ExportRow(Strict):
     )
     source: Slug = Field(description="The source's slug; with `key`, the prediction's natural key.")
     key: Slug = Field(description="The prediction's key within its source.")
-    claim: Exact
+    claim: Annotated[Exact, fits(Prediction, "claim")]
     speaker: Annotated[Slug | None, Blank] = Field(
         description="The speaker's slug; empty/null when unattributed (said on the panel)."
     )
@@ -235,14 +254,14 @@ class ExportRow(Strict):
     to_outcome: OutcomeOrBlank
     unresolvable_reason: ReasonOrBlank
     review_after: Annotated[date | None, Blank] = Field(description="A deferral's review date.")
-    note: str
+    note: Annotated[str, fits(Event, "note")]
     evidence: Annotated[list[NoSpace], BeforeValidator(_split_links)] = Field(
         description="Evidence links (in CSV: separated by single spaces)."
     )
-    quote: str
+    quote: Annotated[str, fits(Prediction, "quote")]
     section: Annotated[str, fits(Prediction, "section")]
-    source_timestamp: Annotated[int | None, Blank] = Field(ge=0)
-    resolution_criteria: str
+    source_timestamp: Annotated[int | None, Blank] = Field(ge=0, le=MAX_TIMESTAMP)
+    resolution_criteria: Annotated[str, fits(Prediction, "resolution_criteria")]
     source_title: Annotated[str, fits(Source, "title")]
     source_kind: SourceKind
     source_url: HttpUrl | Literal[""]
@@ -260,6 +279,12 @@ class ExportRow(Strict):
 
     @model_validator(mode="after")
     def consistent(self) -> ExportRow:
+        # Only http(s) evidence is let in (links.is_web_link, the rule the pages show links
+        # by). Here rather than on the field's type: the API reuses the field to show what
+        # is stored, as data.
+        for i, url in enumerate(self.evidence):
+            if not is_web_link(url):
+                raise ValueError(f"evidence.{i}: evidence must be an http(s) URL, not {url[:80]!r}")
         if self.due_on < self.stated_on:
             raise ValueError(f"due_on {self.due_on} is before stated_on {self.stated_on}")
         if bool(self.speaker) != bool(self.speaker_name):

@@ -44,14 +44,34 @@ def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
         raise ImportProblems([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})."]) from e
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json.loads would keep the last silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(f"key {key!r} appears twice")
+        data[key] = value
+    return data
+
+
 def _jsonl_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as e:
             yield number, None, f"row {number}: not valid JSON ({e.msg})"
+            continue
+        except DuplicateKey as e:
+            yield number, None, f"row {number}: {e}"
+            continue
+        except RecursionError:
+            yield number, None, f"row {number}: nested too deeply"
             continue
         if not isinstance(data, dict):
             yield number, None, f"row {number}: a row must be a JSON object"
@@ -67,9 +87,11 @@ def _csv_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
         return
     missing = [name for name in EXPORT_FIELDS if name in REQUIRED_FIELDS and name not in header]
     unknown = [name for name in header if name not in EXPORT_FIELDS]
-    if missing or unknown:
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if missing or unknown or twice:
         what = [f"missing column(s) {', '.join(missing)}"] if missing else []
         what += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        what += [f"column(s) given twice {', '.join(twice)}"] if twice else []
         yield 0, None, f"file: header: {'; '.join(what)}"
         return
     number = 0

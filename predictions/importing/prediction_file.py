@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.db import transaction
 from pydantic import ValidationError
 
@@ -18,21 +17,14 @@ from ..decisions import Actor, record_attribution
 from ..models import Prediction, Source, Speaker, Stance, default_due_on
 from ..schemas import PREDICTION_FIELDS, PredictionFile
 from .base import ImportProblems, ImportResult, upsert
+from .reading import read_document
 
 # Who an import's history rows name.
 IMPORTER = Actor(user=None, name="import")
 
 
 def read_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ImportProblems([f"{path}: cannot read the file ({e.strerror})."]) from e
-    try:
-        # YAML is a superset of JSON, so one parser reads both formats.
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ImportProblems([f"{path}: not valid YAML or JSON ({e})."]) from e
+    return read_document(path)
 
 
 def _record_name(data: Any, loc: tuple[Any, ...]) -> str:
@@ -115,7 +107,13 @@ def _cross_check(parsed: PredictionFile) -> list[str]:
         stated = p.stated_on or (
             sources[p.source].published_on if p.source in sources else known_sources[p.source]
         )
-        due = p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said)
+        try:
+            due = p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said)
+        except (ValueError, OverflowError):
+            problems.append(
+                f"{name}: horizon_as_said: {p.horizon_as_said!r} puts the due date past 9999-12-31"
+            )
+            continue
         if due < stated:
             problems.append(f"{name}: due_on: {due} is before stated_on {stated}")
     return problems

@@ -27,10 +27,10 @@ from .choices import (
     default_due_on,
 )
 from .history import JOB_LATE_AFTER, AppendOnlyError, Event, EventKind, EventQuerySet, JobRun
-from .prediction import Prediction, PredictionQuerySet, Stance
+from .prediction import CLAIM_MAX, CRITERIA_MAX, NOTE_MAX, QUOTE_MAX, Prediction, PredictionQuerySet, Stance
 
 __all__ = [
-    "ATTESTED", "ATTRIBUTED", "JOB_LATE_AFTER", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
+    "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "JOB_LATE_AFTER", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
     "RESOLVE_PERMISSION", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
     "Candidate", "CandidateStatus", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
     "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status",

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
 from ..scoring import Tally, stance_outcome, stance_tally
@@ -75,13 +77,24 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(speaker__isnull=True)
 
 
+# Longest text a field takes, in characters: import, admin and database (migration 0007)
+# alike. Far above any real claim or quote (the seed's longest quote is under 700), low
+# enough that one record cannot turn a public page into megabytes.
+CLAIM_MAX = 1_000
+QUOTE_MAX = 5_000
+CRITERIA_MAX = 2_000
+NOTE_MAX = 5_000
+
+
 class Prediction(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="predictions")
     key = models.SlugField(
         max_length=120, help_text="Stable identifier within the source, used by import and export."
     )
-    claim = models.TextField(help_text="One testable sentence.")
-    quote = models.TextField(blank=True, help_text="The words or paraphrase as the source has it.")
+    claim = models.TextField(max_length=CLAIM_MAX, help_text="One testable sentence.")
+    quote = models.TextField(
+        max_length=QUOTE_MAX, blank=True, help_text="The words or paraphrase as the source has it."
+    )
     speaker = models.ForeignKey(
         Speaker,
         on_delete=models.PROTECT,
@@ -115,7 +128,9 @@ class Prediction(models.Model):
     horizon_as_said = models.CharField(max_length=100, default="unstated")
     stated_on = models.DateField()
     due_on = models.DateField()
-    resolution_criteria = models.TextField(help_text="What would count as holding up.")
+    resolution_criteria = models.TextField(
+        max_length=CRITERIA_MAX, help_text="What would count as holding up."
+    )
     probability = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -173,6 +188,16 @@ class Prediction(models.Model):
                 name="prediction_probability_0_1",
             ),
             models.CheckConstraint(condition=~Q(claim=""), name="prediction_claim_not_empty"),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(name), limit), name=f"prediction_{name}_length"
+                )
+                for name, limit in (
+                    ("claim", CLAIM_MAX),
+                    ("quote", QUOTE_MAX),
+                    ("resolution_criteria", CRITERIA_MAX),
+                )
+            ),
             models.CheckConstraint(
                 condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
                 | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),

@@ -8,15 +8,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django import template
 from django.urls import reverse
 
+from .. import links
 from ..models import Prediction, Stance
 
 register = template.Library()
 
 
-@register.filter
-def safe_href(url: str) -> str:
-    """Only http(s) links are made clickable: a `javascript:` evidence link stays text."""
-    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
+# Only http(s) links are clickable: the one rule, predictions/links.py, which the admin's
+# history and the import use too.
+safe_href = register.filter("safe_href", links.safe_href)
+# An evidence link for the admin: a link for http(s), escaped text otherwise.
+register.filter("link_or_text", links.link_or_text)
 
 
 def timestamped_url(url: str, seconds: int | None) -> str:
