@@ -211,6 +211,10 @@ OutcomeOrBlank = Outcome | Literal[""]
 ReasonOrBlank = UnresolvableReason | Literal[""]
 
 
+# What every event row carries; a row without an event carries none of it.
+EVENT_FIELDS = ("at", "actor", "from_status", "to_status")
+
+
 class ExportRow(Strict):
     """See EXPORT_DESCRIPTION; field order here is the CSV column order."""
 
@@ -290,32 +294,34 @@ class ExportRow(Strict):
         if bool(self.speaker) != bool(self.speaker_name):
             raise ValueError("speaker and speaker_name are both set or both empty (unattributed)")
         self.attribution = settle_attribution(self.speaker, self.attribution)
-        event_fields = ("at", "actor", "from_status", "to_status")
         if self.event is None:
-            filled = (
-                [
-                    name
-                    for name in (*event_fields, "from_outcome", "to_outcome", "unresolvable_reason", "note")
-                    if getattr(self, name)
-                ]
-                + (["review_after"] if self.review_after else [])
-                + (["evidence"] if self.evidence else [])
-            )
-            if filled:
-                raise ValueError(f"a row without an event has {', '.join(filled)} set")
-            return self
-        missing = [name for name in event_fields if not getattr(self, name)]
+            self._check_no_event()
+        else:
+            self._check_event(self.event)
+        return self
+
+    def _check_no_event(self) -> None:
+        filled = [
+            name
+            for name in (*EVENT_FIELDS, "from_outcome", "to_outcome", "unresolvable_reason", "note")
+            if getattr(self, name)
+        ]
+        filled += (["review_after"] if self.review_after else []) + (["evidence"] if self.evidence else [])
+        if filled:
+            raise ValueError(f"a row without an event has {', '.join(filled)} set")
+
+    def _check_event(self, event: EventKind) -> None:
+        missing = [name for name in EVENT_FIELDS if not getattr(self, name)]
         if missing:
             raise ValueError(f"an event row needs {', '.join(missing)}")
-        if self.to_status != TO_STATUS[self.event]:
-            raise ValueError(
-                f"to_status: a {self.event.value} event leaves a prediction {TO_STATUS[self.event]}"
-            )
+        # What the transition table says this kind of event leaves (or the status as it was).
+        expected = TO_STATUS.get(event, self.from_status)
+        if self.to_status != expected:
+            raise ValueError(f"to_status: a {event.value} event leaves a prediction {expected}")
         if bool(self.to_outcome) != (self.to_status == Status.RESOLVED):
             raise ValueError("to_outcome is set exactly when to_status is resolved")
         if bool(self.unresolvable_reason) != (self.to_outcome == Outcome.UNRESOLVABLE):
             raise ValueError("unresolvable_reason is set exactly when to_outcome is unresolvable")
-        return self
 
 
 EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.model_fields)

@@ -68,7 +68,11 @@ def test_ctrl_c_stops_the_web_server_and_the_cluster(tmp_path):
     with log.open("w") as out:
         # What `make run` runs: honcho with the Procfile.
         serve = subprocess.Popen(
-            [str(Path(venv_bin) / "honcho"), "start", "--no-colour"], cwd=ROOT, env=env, stdout=out, stderr=out
+            [str(Path(venv_bin) / "honcho"), "start", "--no-colour"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
         )
     try:
         assert wait_for(lambda: answers(f"http://127.0.0.1:{port}/admin/login/"), 60), log.read_text()

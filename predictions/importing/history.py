@@ -132,20 +132,21 @@ class _Gathered:
     actors: set[str] = field(default_factory=set)
 
 
-def _same(
-    seen: dict[Any, tuple[Any, int]], ident: Any, value: Any, number: int, name: str, problems: list[str]
-) -> None:
+def _same(seen: dict[Any, tuple[Any, int]], ident: Any, value: Any, number: int, name: str) -> list[str]:
     """Remember the first row's value for `ident`; name every field a later row contradicts."""
     if ident not in seen:
         seen[ident] = (value, number)
-        return
+        return []
     first, first_row = seen[ident]
     if isinstance(value, dict):
-        for key, v in value.items():
-            if first[key] != v:
-                problems.append(f"{name}: {key}: {v!r} differs from row {first_row} ({first[key]!r})")
-    elif first != value:
-        problems.append(f"{name}: differs from row {first_row} ({first!r} there, {value!r} here)")
+        return [
+            f"{name}: {key}: {v!r} differs from row {first_row} ({first[key]!r})"
+            for key, v in value.items()
+            if first[key] != v
+        ]
+    if first != value:
+        return [f"{name}: differs from row {first_row} ({first!r} there, {value!r} here)"]
+    return []
 
 
 def _gather(path: Path, fmt: str) -> _Gathered:
@@ -157,11 +158,13 @@ def _gather(path: Path, fmt: str) -> _Gathered:
             continue
         name = f'row {number} (key "{row.key}")'
         if row.speaker:
-            _same(gathered.speakers, row.speaker, row.speaker_name, number, f"{name}: speaker_name", problems)
+            problems += _same(
+                gathered.speakers, row.speaker, row.speaker_name, number, f"{name}: speaker_name"
+            )
         source = {column: getattr(row, name) for name, column in SOURCE_FIELDS.items()}
-        _same(gathered.sources, row.source, source, number, name, problems)
+        problems += _same(gathered.sources, row.source, source, number, name)
         prediction = {f: getattr(row, f) for f in ("speaker", *PREDICTION_FIELDS)}
-        _same(gathered.predictions, (row.source, row.key), prediction, number, name, problems)
+        problems += _same(gathered.predictions, (row.source, row.key), prediction, number, name)
         if row.event is not None:
             gathered.actors.add(row.actor)
     if not problems and not gathered.predictions:
