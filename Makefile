@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 SEED := fixtures/state-of-ai-2026.yaml
 
-.PHONY: run test bench lint format setup clean
+.PHONY: run prod test bench lint format setup clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,14 @@ setup: $(VENV)/.run-installed
 	$(PY) manage.py install_schedule
 	$(PY) manage.py ensure_admin
 
+# honcho runs the Procfile (web + cluster) with the virtualenv first on PATH.
 run: setup
-	$(PY) manage.py serve
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
+
+# Production on this host, one command (README "Running in production"): migrate, install the
+# schedule, collectstatic, then gunicorn. Needs DEBUG=False, SECRET_KEY and ALLOWED_HOSTS.
+prod: $(VENV)/.run-installed
+	PYTHON=$(abspath $(PY)) bin/start
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest -n 2

@@ -42,7 +42,7 @@ class Actor:
 SCHEDULER = Actor(user=None, name="scheduler")
 
 
-def _apply(
+def _apply(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
     expected_version: int | None,
@@ -95,7 +95,7 @@ def describe_change(pk: int) -> str:
     )
 
 
-def resolve(
+def resolve(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
     outcome: str,
@@ -128,7 +128,7 @@ def resolve(
     )
 
 
-def defer(
+def defer(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
     until: date,
@@ -206,7 +206,7 @@ def record_attribution(
     return event
 
 
-def resolve_many(
+def resolve_many(  # noqa: PLR0913 - keyword-only, each a part of the decision
     predictions: Sequence[Prediction],
     *,
     selected: Collection[int],

@@ -50,9 +50,11 @@ def _prediction_q(filters: ExportFilters, prefix: str = "") -> Q:
 
 def _events(filters: ExportFilters) -> QuerySet:
     events = Event.objects.filter(_prediction_q(filters, "prediction__"))
-    if filters.since:
+    # The calendar's first and last days bound nothing (and their midnight, moved to UTC or
+    # a day on, falls outside what a datetime can hold): until=9999-12-31 means "to the end".
+    if filters.since and filters.since > date.min + timedelta(days=1):
         events = events.filter(at__gte=start_of(filters.since))
-    if filters.until:
+    if filters.until and filters.until < date.max - timedelta(days=1):
         events = events.filter(at__lt=start_of(filters.until + timedelta(days=1)))
     return events
 
@@ -132,7 +134,7 @@ def _csv_cells(row: tuple[Any, ...]) -> list[str]:
     return [("'" + cell) if cell[:1] in _RISKY_FIRST else cell for cell in cells]
 
 
-def stream_export(
+def stream_export(  # noqa: PLR0913 - keyword-only options of the one streaming path
     fmt: str,
     filters: ExportFilters | None = None,
     *,

@@ -31,6 +31,7 @@ FILTERS = ("speaker", "source", "horizon", "attribution", "since", "until")
 # ?attribution=attested: only speakers the source's text or a labelled transcript names
 # (inferred attributions are left out; the panel's predictions stay their own row).
 ATTESTED_VALUE = "attested"
+ATTESTED_LABEL = "Only speakers named in the source or a labelled transcript"
 ATTRIBUTION_VALUES = (ATTESTED_VALUE, *Attribution.values)
 
 
@@ -81,13 +82,34 @@ class Filters:
             conditions["source__slug"] = self.source
         if self.horizon:
             conditions["horizon"] = self.horizon
-        if self.attribution == ATTESTED_VALUE:
-            conditions["attribution__in"] = [*ATTESTED, Attribution.UNATTRIBUTED]
-        elif self.attribution:
-            conditions["attribution"] = self.attribution
+        conditions.update(self._attribution(panel=True))
         if self.predictions is not None:
             conditions["pk__in"] = self.predictions
         return Q(**{f"{prefix}{name}": value for name, value in conditions.items()})
+
+    def _attribution(self, *, panel: bool) -> dict[str, Any]:
+        if self.attribution == ATTESTED_VALUE:
+            # The panel's predictions are kept: nobody is credited with them, so nobody's
+            # attribution is in doubt.
+            return {"attribution__in": [*ATTESTED, Attribution.UNATTRIBUTED] if panel else ATTESTED}
+        return {"attribution": self.attribution} if self.attribution else {}
+
+    def stance_q(self) -> Q:
+        """The stances these filters keep: taken by the speaker filtered to (the panel takes
+        none), on the predictions of the source and horizon filtered to, with an attribution
+        of the stance itself that the filter allows."""
+        if self.speaker == UNATTRIBUTED:
+            return Q(pk__in=[])
+        conditions: dict[str, Any] = self._attribution(panel=False)
+        if self.speaker:
+            conditions["speaker__slug"] = self.speaker
+        if self.source:
+            conditions["prediction__source__slug"] = self.source
+        if self.horizon:
+            conditions["prediction__horizon"] = self.horizon
+        if self.predictions is not None:
+            conditions["prediction__in"] = self.predictions
+        return Q(**conditions)
 
     def apply(self, predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
         return predictions.filter(self.q())

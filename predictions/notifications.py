@@ -43,7 +43,14 @@ class Listed:
 
 def reviewer_emails() -> list[str]:
     """Addresses of every active user who may record outcomes (superusers included)."""
-    users = get_user_model().objects.with_perm(RESOLVE_PERMISSION, is_active=True).exclude(email="")
+    # The backend that holds permissions, named: django-axes adds a second one (lockouts).
+    users = (
+        get_user_model()
+        .objects.with_perm(
+            RESOLVE_PERMISSION, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+        )
+        .exclude(email="")
+    )
     return sorted({user.email for user in users})
 
 

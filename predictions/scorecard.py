@@ -1,6 +1,9 @@
-"""The scorecard's numbers and rows: tallies from the database (`Prediction.objects.tallies`),
-arithmetic from `scoring.py`, rows and charts for the pages. The public pages and the API's
-scorecard both read them here, so they cannot disagree.
+"""The scorecard's numbers and rows: tallies from the database (`Prediction.objects.tallies`,
+`Stance.objects.tallies`), arithmetic from `scoring.py`, rows and charts for the pages. The
+public pages and the API's scorecard both read them here, so they cannot disagree.
+
+A speaker's stances on other people's predictions count in their record but are shown
+apart from the predictions they made themselves: the "By speaker" rows are only their own.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import charts
-from .models import UNATTRIBUTED_LABEL, Horizon, Prediction
+from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance
 from .scoring import Accuracy, Stated, Tally, brier_from_sums, calibration_from_sums, outcome_value, total
 from .templatetags.links import speaker_url
 
@@ -60,13 +63,57 @@ class Row:
     tally: Tally
     accuracy: Accuracy | None
     panel: bool = False
+    inferred: int = 0  # how many of the row's predictions have an inferred attribution
 
 
-def row_order(row: Row) -> tuple:
+@dataclass(frozen=True)
+class StanceRow:
+    """A speaker's stances on other people's predictions, each scored on the outcome it
+    backed (scoring.stance_outcome); `combined` is their own predictions and stances together."""
+
+    label: str
+    url: str
+    agrees: int
+    disputes: int
+    tally: Tally
+    accuracy: Accuracy | None
+    combined: Accuracy | None
+    inferred: int = 0
+    panel: bool = False  # never: the panel takes no stances; here for row_order
+
+
+def row_order(row: Row | StanceRow) -> tuple:
     """People first, best-supported accuracy first: ordered by the interval's lower bound, so
     "2 of 2" (34%) sits below "40 of 50" (67%). Unscored people next, the panel row last."""
     acc = row.accuracy
     return (row.panel, acc is None, -(acc.low if acc else 0), -(acc.n if acc else 0), row.label)
+
+
+def inferred_counts(predictions: QuerySet[Prediction]) -> dict[str | None, int]:
+    """How many of each speaker's predictions were attributed by inference, in one query
+    (of the tally)."""
+    rows = predictions.filter(attribution=Attribution.INFERRED).tallies("speaker__slug")
+    return {row["speaker__slug"]: row["tally"].tracked for row in rows}
+
+
+def stance_rows(stances: QuerySet[Stance], own: dict[str | None, Tally]) -> list[StanceRow]:
+    """One row per speaker who took a stance, best-supported accuracy first; `own` holds the
+    tallies of the predictions they made themselves, for the record with both."""
+    credit = partial_credit()
+    rows = [
+        StanceRow(
+            label=group["speaker__name"],
+            url=speaker_url(group["speaker__slug"]),
+            agrees=group["agrees"],
+            disputes=group["disputes"],
+            tally=group["tally"],
+            accuracy=group["tally"].accuracy(credit),
+            combined=(group["tally"] + own.get(group["speaker__slug"], Tally())).accuracy(credit),
+            inferred=group["inferred"],
+        )
+        for group in stances.tallies("speaker__slug", "speaker__name")
+    ]
+    return sorted(rows, key=row_order)
 
 
 def probability_context(predictions: QuerySet[Prediction], labels: dict[str | None, str]) -> dict[str, Any]:
@@ -115,18 +162,29 @@ def recently_resolved(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]
     return predictions.resolved().select_related("speaker").order_by("-resolved_at", "-id")[:COMING_DUE]
 
 
-def scorecard_context(predictions: QuerySet[Prediction]) -> dict[str, Any]:
-    """Everything the scorecard page shows about `predictions` (already filtered)."""
+def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stance]) -> dict[str, Any]:
+    """Everything the scorecard page shows about `predictions` and the `stances` taken on
+    predictions (both already filtered)."""
     credit = partial_credit()
     names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
+    inferred = inferred_counts(predictions)
     # (speaker row, its horizon rows), so the speaker × horizon table follows the same order.
     speaker_groups: list[tuple[Row, list[Row]]] = []
     horizon_tallies: dict[str, Tally] = {h: Tally() for h in Horizon.values}
+    own: dict[str | None, Tally] = {}
     for group in speaker_horizon_tallies(predictions):
         names[group.slug] = group.name or UNATTRIBUTED_LABEL
+        own[group.slug] = group.tally
         url = speaker_url(group.slug)
         panel = group.slug is None
-        row = Row(names[group.slug], url, group.tally, group.tally.accuracy(credit), panel)
+        row = Row(
+            names[group.slug],
+            url,
+            group.tally,
+            group.tally.accuracy(credit),
+            panel,
+            inferred.get(group.slug, 0),
+        )
         cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
         speaker_groups.append((row, cells))
         for h, t in group.horizons:
@@ -137,11 +195,14 @@ def scorecard_context(predictions: QuerySet[Prediction]) -> dict[str, Any]:
     totals = total(horizon_tallies.values())
     today = timezone.localdate()
     periods = due_periods(predictions, today)
+    taken = stance_rows(stances, own)
     return {
         "totals": totals,
         "overall": totals.accuracy(credit),
         "partial_credit": credit,
         "speaker_rows": speaker_rows,
+        "stance_rows": taken,
+        "any_inferred": any(row.inferred for row in [*speaker_rows, *taken]),
         "horizon_rows": horizon_rows,
         "speaker_by_horizon": speaker_groups,
         "speaker_chart": charts.accuracy_chart(
@@ -163,8 +224,20 @@ def scorecard_context(predictions: QuerySet[Prediction]) -> dict[str, Any]:
     }
 
 
+def stances_taken(slug: str | None) -> QuerySet[Stance]:
+    """The stances a speaker took (none for the panel), in the order of the predictions' due dates."""
+    if slug is None:
+        return Stance.objects.none()
+    return (
+        Stance.objects.filter(speaker__slug=slug)
+        .select_related("speaker", "prediction__speaker", "prediction__source")
+        .order_by("prediction__due_on", "prediction_id")
+    )
+
+
 def speaker_context(predictions: QuerySet[Prediction], slug: str | None, label: str) -> dict[str, Any]:
-    """A speaker's record (slug None: the panel's predictions)."""
+    """A speaker's record (slug None: the panel's predictions): their own predictions, and
+    apart from them the stances they took on other people's."""
     credit = partial_credit()
     grouped = {row["horizon"]: row["tally"] for row in predictions.tallies("horizon")}
     horizon_rows = [
@@ -172,10 +245,12 @@ def speaker_context(predictions: QuerySet[Prediction], slug: str | None, label: 
         for h in Horizon.values
     ]
     tally = total(grouped.values())
+    stance_row = next(iter(stance_rows(stances_taken(slug), {slug: tally})), None)
     return {
         "label": label,
         "tally": tally,
         "overall": tally.accuracy(credit),
+        "stance_row": stance_row,
         "partial_credit": credit,
         "horizon_rows": horizon_rows,
         "horizon_chart": charts.accuracy_chart(

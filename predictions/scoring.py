@@ -114,6 +114,38 @@ def total(tallies: Iterable[Tally]) -> Tally:
     return sum(tallies, Tally())
 
 
+# A stance is scored on the outcome it backed: an agreeing speaker on the prediction's own
+# outcome, a disputing one on the opposite. A dissent from a prediction that did not hold up
+# held up, and the reverse; "partially" is as partial for the dissent, and an unresolvable
+# prediction leaves its dissent unresolvable too.
+DISSENT = {
+    "held_up": "did_not_hold_up",
+    "did_not_hold_up": "held_up",
+    "partially": "partially",
+    "unresolvable": "unresolvable",
+}
+
+
+def stance_outcome(stance: str, outcome: str) -> str:
+    """The outcome as scored for a speaker who "agrees" or "disputes"; "" (not yet judged)
+    stays "" either way."""
+    if stance == "agrees" or not outcome:
+        return outcome
+    if stance == "disputes":
+        return DISSENT[outcome]
+    raise ValueError(f"A stance agrees or disputes, not {stance!r}.")
+
+
+def stance_tally(rows: Iterable[tuple[str, str, str, int]]) -> Tally:
+    """A speaker's stances counted as scored for them, from (stance, the prediction's status,
+    its outcome, how many) rows: a dissent from a prediction that held up counts as did not
+    hold up. A prediction still open or due leaves its stances pending."""
+    counts = dict.fromkeys((f.name for f in fields(Tally)), 0)
+    for stance, status, outcome, n in rows:
+        counts[stance_outcome(stance, outcome) if status == "resolved" else status] += n
+    return Tally(**counts)
+
+
 # Outcome values as scored: held up 1, partially PARTIAL_CREDIT, did not hold up 0.
 def outcome_value(outcome: str, partial_credit: float) -> float | None:
     """The score of an outcome, or None for outcomes that are not scored."""

@@ -18,17 +18,27 @@ from datetime import datetime, time
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
 from .decisions import SCHEDULER
-from .filtering import FilterError, Filters, parse
-from .models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker, data_version
+from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, FilterError, Filters, parse
+from .models import (
+    UNATTRIBUTED,
+    UNATTRIBUTED_LABEL,
+    Attribution,
+    Event,
+    Prediction,
+    Source,
+    Speaker,
+    Stance,
+    data_version,
+)
 from .models.tally import most_predicted
-from .scorecard import partial_credit, scorecard_context, speaker_context
+from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
 from .templatetags.links import safe_href
 from .templatetags.share import CANONICAL_PARAMS
 
@@ -83,7 +93,10 @@ def scorecard_page(request: HttpRequest, filters: Filters) -> HttpResponse:
         "speakers": picker_choices("speaker", speaker and (speaker.slug, speaker.name)),
         "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
-        **scorecard_context(filters.apply(Prediction.objects.all())),
+        "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
+        **scorecard_context(
+            filters.apply(Prediction.objects.all()), Stance.objects.filter(filters.stance_q())
+        ),
     }
     return render(request, "predictions/scorecard.html", context)
 
@@ -134,6 +147,7 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     context = {
         "speaker": speaker,
         "page": page,
+        "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
         "filter_value": slug or UNATTRIBUTED,
         **speaker_context(predictions, slug, speaker.name if speaker else UNATTRIBUTED_LABEL),
     }
@@ -175,5 +189,12 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for event in prediction.events.order_by("at", "id")
     ]
-    context = {"prediction": prediction, "history": history, "partial_credit": partial_credit()}
+    context = {
+        "prediction": prediction,
+        "stances": prediction.stances.select_related("speaker").order_by(
+            F("source_timestamp").asc(nulls_last=True), "id"
+        ),
+        "history": history,
+        "partial_credit": partial_credit(),
+    }
     return render(request, "predictions/prediction_detail.html", context)

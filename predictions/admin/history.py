@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from ..links import link_or_text
 from ..models import Event, Outcome, Status
 from .access import may_read
 
@@ -60,8 +61,5 @@ class EventInline(admin.TabularInline):
         links = [url for url in event.evidence or [] if isinstance(url, str)]
         if not links:
             return "—"
-        return format_html_join(
-            mark_safe("<br>"),
-            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>',
-            ((url, url) for url in links),
-        )
+        # Only http(s) becomes a link; anything else is shown as text.
+        return format_html_join(mark_safe("<br>"), "{}", ((link_or_text(url),) for url in links))

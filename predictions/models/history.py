@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from .choices import Outcome, Status, UnresolvableReason
-from .prediction import Prediction
+from .prediction import NOTE_MAX, Prediction
 
 
 class EventKind(models.TextChoices):
@@ -59,7 +59,10 @@ class Event(models.Model):
     to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
     review_after = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    # At most NOTE_MAX characters: a trigger in the database (migration 0007), as this
+    # table's other rules, because a CHECK added here would make SQLite rebuild the table
+    # and drop its append-only triggers.
+    note = models.TextField(max_length=NOTE_MAX, blank=True)
     evidence = models.JSONField(default=list, blank=True, help_text="Evidence links (URLs).")
 
     objects = EventQuerySet.as_manager()

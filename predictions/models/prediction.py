@@ -9,10 +9,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
-from ..scoring import Stated, Tally
+from ..scoring import Stated, Tally, stance_outcome, stance_tally
 from .catalogue import Source, Speaker
 from .choices import (
     ATTRIBUTED,
@@ -117,13 +118,24 @@ class PredictionQuerySet(models.QuerySet):
         return self.filter(speaker__isnull=True)
 
 
+# Longest text a field takes, in characters: import, admin and database (migration 0007)
+# alike. Far above any real claim or quote (the seed's longest quote is under 700), low
+# enough that one record cannot turn a public page into megabytes.
+CLAIM_MAX = 1_000
+QUOTE_MAX = 5_000
+CRITERIA_MAX = 2_000
+NOTE_MAX = 5_000
+
+
 class Prediction(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="predictions")
     key = models.SlugField(
         max_length=120, help_text="Stable identifier within the source, used by import and export."
     )
-    claim = models.TextField(help_text="One testable sentence.")
-    quote = models.TextField(blank=True, help_text="The words or paraphrase as the source has it.")
+    claim = models.TextField(max_length=CLAIM_MAX, help_text="One testable sentence.")
+    quote = models.TextField(
+        max_length=QUOTE_MAX, blank=True, help_text="The words or paraphrase as the source has it."
+    )
     speaker = models.ForeignKey(
         Speaker,
         on_delete=models.PROTECT,
@@ -157,7 +169,9 @@ class Prediction(models.Model):
     horizon_as_said = models.CharField(max_length=100, default="unstated")
     stated_on = models.DateField()
     due_on = models.DateField()
-    resolution_criteria = models.TextField(help_text="What would count as holding up.")
+    resolution_criteria = models.TextField(
+        max_length=CRITERIA_MAX, help_text="What would count as holding up."
+    )
     probability = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -215,6 +229,16 @@ class Prediction(models.Model):
                 name="prediction_probability_0_1",
             ),
             models.CheckConstraint(condition=~Q(claim=""), name="prediction_claim_not_empty"),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(name), limit), name=f"prediction_{name}_length"
+                )
+                for name, limit in (
+                    ("claim", CLAIM_MAX),
+                    ("quote", QUOTE_MAX),
+                    ("resolution_criteria", CRITERIA_MAX),
+                )
+            ),
             models.CheckConstraint(
                 condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
                 | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),
@@ -278,6 +302,33 @@ class Prediction(models.Model):
             )
 
 
+class StanceQuerySet(models.QuerySet):
+    def tallies(self, *group_by: str) -> list[dict[str, Any]]:
+        """One row per group: the `group_by` values, how many stances "agrees" and "disputes",
+        how many were "inferred" from an unlabelled transcript, and their "tally" as scored for
+        the speakers who took them (scoring.stance_tally), from one GROUP BY query whatever the
+        number of stances."""
+        rows = (
+            self.values(*group_by, "stance", "attribution", "prediction__status", "prediction__outcome")
+            .annotate(n=models.Count("pk"))
+            .order_by()
+        )
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row[name] for name in group_by), []).append(row)
+        return [
+            {
+                **dict(zip(group_by, values, strict=True)),
+                **{kind: sum(r["n"] for r in members if r["stance"] == kind) for kind in StanceKind.values},
+                "inferred": sum(r["n"] for r in members if r["attribution"] == Attribution.INFERRED),
+                "tally": stance_tally(
+                    (r["stance"], r["prediction__status"], r["prediction__outcome"], r["n"]) for r in members
+                ),
+            }
+            for values, members in groups.items()
+        ]
+
+
 class Stance(models.Model):
     """A second speaker agreeing with or disputing a prediction someone else made.
 
@@ -291,6 +342,8 @@ class Stance(models.Model):
     attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
     attribution_note = models.CharField(max_length=1000, blank=True)
 
+    objects = StanceQuerySet.as_manager()
+
     class Meta:
         ordering = ["prediction", "speaker"]
         constraints = [
@@ -303,3 +356,12 @@ class Stance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker} {self.get_stance_display().lower()}: {self.prediction}"
+
+    @property
+    def scored_outcome(self) -> str:
+        """The prediction's outcome as scored for this stance; "" while it is not yet judged."""
+        prediction = self.prediction
+        return stance_outcome(self.stance, prediction.outcome) if prediction.status == Status.RESOLVED else ""
+
+    def get_scored_outcome_display(self) -> str:
+        return Outcome(self.scored_outcome).label if self.scored_outcome else ""

@@ -2,7 +2,7 @@
 few hundred rows instead of every prediction.
 
 Every write to a prediction — a flag, a decision, an import, an admin edit, a bulk UPDATE,
-a raw SQL statement — fires triggers (migration 0007) that subtract the old row from its
+a raw SQL statement — fires triggers (migration 0008) that subtract the old row from its
 bucket and add the new one, in the same transaction as the write, so the tally is always
 exact. The triggers only know how to *bucket* a row: by its speaker, source, attribution,
 horizon, due year, probability and where it stands (`state`: its outcome when resolved,
@@ -51,7 +51,7 @@ class Grain(models.TextChoices):
 
 # The dimensions each grain keeps besides `state`; a dimension a grain does not keep holds
 # its neutral value there (NULL, '', 0 or -1). Smallest grain first: a question is answered
-# by the first grain that keeps every dimension it names. Migration 0007 has the same list.
+# by the first grain that keeps every dimension it names. Migration 0008 has the same list.
 GRAINS: dict[str, frozenset[str]] = {
     Grain.HORIZON: frozenset({"speaker", "attribution", "horizon", "probability_bin"}),
     Grain.YEAR: frozenset({"speaker", "attribution", "due_year"}),

@@ -8,15 +8,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django import template
 from django.urls import reverse
 
-from ..models import Prediction
+from .. import links
+from ..models import Prediction, Stance
 
 register = template.Library()
 
 
-@register.filter
-def safe_href(url: str) -> str:
-    """Only http(s) links are made clickable: a `javascript:` evidence link stays text."""
-    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
+# Only http(s) links are clickable: the one rule, predictions/links.py, which the admin's
+# history and the import use too.
+safe_href = register.filter("safe_href", links.safe_href)
+# An evidence link for the admin: a link for http(s), escaped text otherwise.
+register.filter("link_or_text", links.link_or_text)
 
 
 def timestamped_url(url: str, seconds: int | None) -> str:
@@ -54,5 +56,6 @@ def speaker_url(slug: str | None) -> str:
 
 
 @register.filter
-def speaker_href(prediction: Prediction) -> str:
-    return speaker_url(prediction.speaker.slug if prediction.speaker_id else None)
+def speaker_href(said: Prediction | Stance) -> str:
+    """The page of who made a prediction (the panel's page when nobody is named) or took a stance."""
+    return speaker_url(said.speaker.slug if said.speaker_id else None)

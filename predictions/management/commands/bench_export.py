@@ -21,7 +21,17 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
 from predictions.exporting import CHUNK_SIZE, ExportFilters, event_rows, stream_export
-from predictions.models import Event, EventKind, Horizon, Outcome, Prediction, Source, Speaker, Status
+from predictions.models import (
+    Attribution,
+    Event,
+    EventKind,
+    Horizon,
+    Outcome,
+    Prediction,
+    Source,
+    Speaker,
+    Status,
+)
 
 EVENTS_PER_PREDICTION = 4  # flagged, resolved, reopened, resolved again
 START = datetime(2027, 1, 1, tzinfo=UTC)
@@ -194,6 +204,7 @@ def seed(events: int) -> int:
                 key=f"p{n}",
                 claim=f"Prediction number {n} about the state of AI will hold up by its due date.",
                 speaker=None if n % 5 == 0 else speakers[n % len(speakers)],
+                attribution=Attribution.UNATTRIBUTED if n % 5 == 0 else Attribution.NAMED,
                 horizon=horizons[n % 3],
                 horizon_as_said="this year",
                 stated_on=date(2026, 1, 31),

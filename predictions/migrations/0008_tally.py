@@ -367,7 +367,7 @@ def remove_trigram_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('predictions', '0006_candidate'),
+        ('predictions', '0007_text_limits'),
     ]
 
     operations = [
