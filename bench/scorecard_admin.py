@@ -238,11 +238,12 @@ def run_side(side: str, project: Path, base: str, size: int, runs: int) -> dict[
                 str(size),
                 str(runs),
             ],
-            check=True,
             capture_output=True,
             text=True,
             env=env,
         )
+        if done.returncode != 0:
+            sys.exit(f"The {side} run at {size} failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
