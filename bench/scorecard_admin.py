@@ -78,7 +78,7 @@ FROM p, s, o, topics;
 
 INSERT INTO predictions_event (prediction_id, kind, at, actor_id, actor_name, from_status, to_status,
     from_outcome, to_outcome, unresolvable_reason, review_after, note, evidence)
-SELECT id, 'flagged', flagged_at, NULL, 'scheduler', 'open', 'due', '', '', '', NULL, 'Due.', '[]'
+SELECT id, 'flagged', flagged_at, NULL::integer, 'scheduler', 'open', 'due', '', '', '', NULL::date, 'Due.', '[]'::jsonb
 FROM predictions_prediction WHERE status IN ('due', 'resolved')
 UNION ALL
 SELECT id, 'resolved', resolved_at, NULL, 'alice', 'due', 'resolved', '', outcome, unresolvable_reason,

@@ -15,7 +15,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Sum
+from django.db.models.lookups import GreaterThan
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -285,6 +286,9 @@ def test_a_filter_the_tally_does_not_keep_is_counted_from_the_predictions(make_p
     assert [row["tally"].tracked for row in Prediction.objects.open().tallies("horizon")] == [1]
     assert [row["tally"].tracked for row in Prediction.objects.exclude(status=Status.DUE).tallies()] == [1]
     assert Prediction.objects.none().tallies("horizon") == []
+    # A condition given as an expression, not a lookup.
+    due = GreaterThan(F("due_on"), date(2027, 1, 1))
+    assert Prediction.objects.filter(due).tallies() == []
 
 
 def test_the_scorecard_reads_the_tally_not_the_predictions(make_prediction, speaker) -> None:

@@ -58,7 +58,7 @@ def bucket(vendor, row):
     thousandths (Python's 0.8 * 1000 = 800), its calibration bucket (5 buckets, as
     scoring.calibration), the due year and the state."""
     if vendor == "postgresql":
-        milli = f"round({row}.probability * 1000)::bigint"
+        milli = f"round({row}.probability * 1000)::integer"
         return {
             "milli": milli,
             "probability_bin": f"CASE WHEN {row}.probability IS NULL THEN -1 ELSE LEAST({milli} * 5 / 1000, 4) END",

@@ -198,11 +198,14 @@ def _dimension(name: str) -> str | None:
 
 
 def _lookups(q: Q) -> Iterable[tuple[str, Any]]:
+    """(lookup, value) of every condition in `q`; a bare expression is ("", expression)."""
     for child in q.children:
         if isinstance(child, Q):
             yield from _lookups(child)
-        else:
+        elif isinstance(child, tuple):
             yield child
+        else:
+            yield "", child
 
 
 def tally_rows(predictions: PredictionQuerySet, names: Sequence[str]) -> models.QuerySet[TallyRow] | None:
