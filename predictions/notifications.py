@@ -9,6 +9,7 @@ for all: no reviewer is sent the same digest twice because another one's address
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -75,33 +76,51 @@ def pending_digest() -> QuerySet[Prediction]:
     )
 
 
-def send_digest(now: datetime | None = None) -> int:
-    """Send one digest listing every newly flagged prediction; returns how many it listed."""
-    now = now or timezone.now()
-    predictions = list(pending_digest())
+def announce(
+    predictions: list[Prediction],
+    *,
+    waiting: str,
+    mail: Callable[[list[str]], None],
+    stamp: Callable[[list[int]], int],
+) -> int:
+    """Mail the reviewers about `predictions`, then stamp them; returns how many were listed.
+
+    Stamped only after the mail went out (a failure raises and stamps nothing, so the next
+    run tries again). With no reviewer address nothing is sent and nothing stamped: they
+    stay pending for the first reviewer given the permission.
+    """
     if not predictions:
         return 0
     recipients = reviewer_emails()
     if not recipients:
-        # Left pending: the first reviewer given the permission gets it on the next run.
-        logger.warning(
-            "%d predictions are due for review, but no reviewer has an e-mail address.", len(predictions)
-        )
+        logger.warning("%d predictions %s, but no reviewer has an e-mail address.", len(predictions), waiting)
         return 0
+    mail(recipients)
+    stamp([p.pk for p in predictions])
+    return len(predictions)
+
+
+def send_digest(now: datetime | None = None) -> int:
+    """Send one digest listing every newly flagged prediction; returns how many it listed."""
+    now = now or timezone.now()
+    predictions = list(pending_digest())
     count = len(predictions)
     noun = "prediction is" if count == 1 else "predictions are"
-    _send(
-        subject=f"{count} {noun} due for review",
-        template="digest",
-        context={"listed": [Listed(p, admin_url(p)) for p in predictions], "count": count},
-        recipients=recipients,
+    return announce(
+        predictions,
+        waiting="are due for review",
+        mail=lambda recipients: _send(
+            subject=f"{count} {noun} due for review",
+            template="digest",
+            context={"listed": [Listed(p, admin_url(p)) for p in predictions], "count": count},
+            recipients=recipients,
+        ),
+        # Only what was listed, and only if still unannounced: a prediction flagged while the
+        # mail was being sent goes in the next digest.
+        stamp=lambda pks: Prediction.objects.filter(pk__in=pks, notified_at__isnull=True).update(
+            notified_at=now
+        ),
     )
-    # Only what was listed, and only if still unannounced: a prediction flagged while the
-    # mail was being sent goes in the next digest.
-    Prediction.objects.filter(pk__in=[p.pk for p in predictions], notified_at__isnull=True).update(
-        notified_at=now
-    )
-    return count
 
 
 def waiting_since() -> Coalesce:
@@ -131,28 +150,24 @@ def send_reminder(as_of: date, now: datetime | None = None) -> int:
     """List the predictions left waiting in the queue for more than 7 days; returns how many."""
     now = now or timezone.now()
     predictions = list(pending_reminder(as_of))
-    if not predictions:
-        return 0
-    recipients = reviewer_emails()
-    if not recipients:
-        logger.warning(
-            "%d predictions wait for review, but no reviewer has an e-mail address.", len(predictions)
-        )
-        return 0
     count = len(predictions)
     noun = "prediction has" if count == 1 else "predictions have"
     listed = [
         Listed(p, admin_url(p), waiting_days=(as_of - timezone.localdate(p.waiting_since)).days)
         for p in predictions
     ]
-    _send(
-        subject=f"Reminder: {count} {noun} waited more than {REMINDER_AFTER_DAYS} days for review",
-        template="reminder",
-        context={"listed": listed, "count": count, "days": REMINDER_AFTER_DAYS},
-        recipients=recipients,
+    return announce(
+        predictions,
+        waiting="wait for review",
+        mail=lambda recipients: _send(
+            subject=f"Reminder: {count} {noun} waited more than {REMINDER_AFTER_DAYS} days for review",
+            template="reminder",
+            context={"listed": listed, "count": count, "days": REMINDER_AFTER_DAYS},
+            recipients=recipients,
+        ),
+        # Only those still due: one decided while the mail went out is not "reminded of".
+        stamp=lambda pks: Prediction.objects.filter(pk__in=pks, status=Status.DUE).update(reminded_at=now),
     )
-    Prediction.objects.filter(pk__in=[p.pk for p in predictions], status=Status.DUE).update(reminded_at=now)
-    return count
 
 
 def _send(*, subject: str, template: str, context: dict[str, object], recipients: list[str]) -> None:

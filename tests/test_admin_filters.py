@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 import time_machine
@@ -14,12 +13,6 @@ from predictions.models import Status
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 29)
-
-
-@pytest.fixture
-def alice_client(client: Client, reviewer: Any) -> Client:
-    client.force_login(reviewer)
-    return client
 
 
 def listed(client: Client, query: str) -> set[str]:
