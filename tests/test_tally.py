@@ -39,8 +39,8 @@ from predictions.models import (
 )
 from predictions.models.tally import differences
 from predictions.tasks import flag_due
+from tests.admin_support import form_data
 from tests.conftest import SEED
-from tests.test_admin import form_data
 from tests.test_export_import_roundtrip import decided, empty_the_database, export_text  # noqa: F401
 
 pytestmark = pytest.mark.django_db
