@@ -192,28 +192,20 @@ def calibration(forecasts: Sequence[tuple[float, float]], buckets: int = 5) -> l
             raise ValueError(f"Probabilities and outcome values lie in [0, 1], not {(probability, value)}.")
         # min(): a probability of exactly 1.0 belongs to the top bucket, not a new one.
         members[min(int(probability * buckets), buckets - 1)].append((probability, value))
-    result = []
-    for i, pairs in enumerate(members):
-        n = len(pairs)
-        if n:
-            observed_sum = sum(value for _, value in pairs)
-            low, high = wilson_interval(observed_sum, n)
-            mean_probability: float | None = sum(p for p, _ in pairs) / n
-            observed: float | None = observed_sum / n
-        else:
-            low = high = mean_probability = observed = None
-        result.append(
-            CalibrationBucket(
-                low=i / buckets,
-                high=(i + 1) / buckets,
-                n=n,
-                mean_probability=mean_probability,
-                observed=observed,
-                observed_low=low,
-                observed_high=high,
-            )
-        )
-    return result
+    return [
+        _bucket(i, buckets, len(pairs), sum(p for p, _ in pairs), sum(v for _, v in pairs))
+        for i, pairs in enumerate(members)
+    ]
+
+
+def _bucket(i: int, buckets: int, n: int, probability_sum: float, observed_sum: float) -> CalibrationBucket:
+    """Calibration bucket `i` of `buckets` from its count and sums (empty when n is 0)."""
+    if not n:
+        return CalibrationBucket(i / buckets, (i + 1) / buckets, 0, None, None, None, None)
+    low, high = wilson_interval(observed_sum, n)
+    return CalibrationBucket(
+        i / buckets, (i + 1) / buckets, n, probability_sum / n, observed_sum / n, low, high
+    )
 
 
 # Stated probabilities are kept to three decimals (the model's DecimalField), so the tally
@@ -271,25 +263,8 @@ def calibration_from_sums(
     for i in range(buckets):
         scored = _scored(by_bucket.get(i, {}), partial_credit)
         n = sum(stated.n for _, stated in scored)
-        if n:
-            observed_sum = float(sum(v * s.n for v, s in scored))
-            low, high = wilson_interval(observed_sum, n)
-            total = sum(s.total for _, s in scored)
-            mean_probability: float | None = float(Fraction(total, PROBABILITY_SCALE * n))
-            observed: float | None = observed_sum / n
-        else:
-            low = high = mean_probability = observed = None
-        result.append(
-            CalibrationBucket(
-                low=i / buckets,
-                high=(i + 1) / buckets,
-                n=n,
-                mean_probability=mean_probability,
-                observed=observed,
-                observed_low=low,
-                observed_high=high,
-            )
-        )
+        probability_sum = float(Fraction(sum(s.total for _, s in scored), PROBABILITY_SCALE))
+        result.append(_bucket(i, buckets, n, probability_sum, float(sum(v * s.n for v, s in scored))))
     return result
 
 
