@@ -1,8 +1,7 @@
 """What `make bench` measures: each path as the project runs it ("ours"), and the SQL a person
 would write by hand to do the same work ("hand"), each returning how many rows it did.
 
-A path without hand-written SQL yet has None there and prints "n/a" (the scorecard and the
-admin queue: whoever reshapes them adds theirs to READ_ONLY).
+A path without hand-written SQL has None there and prints "n/a".
 """
 
 from __future__ import annotations
@@ -11,9 +10,11 @@ from collections.abc import Callable
 from datetime import date
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 
+from bench.scorecard_admin import HAND_QUEUE_ALL, HAND_SCORECARD, HAND_SEARCH
 from predictions.exporting import ExportFilters, event_rows, stream_export
 from predictions.tasks import flag_due
 
@@ -120,9 +121,9 @@ def export_hand() -> int:
 # --- Pages -------------------------------------------------------------------------------
 
 
-def page(url: str, *, staff: bool = False) -> Callable[[], int]:
+def page(url: str, *, staff: bool = False, fresh: bool = False) -> Callable[[], int]:
     """A GET through Django's whole stack (middleware, view, template), no HTTP server; the
-    page's size in bytes."""
+    page's size in bytes. `fresh`: the page cache emptied first, as after a write."""
     clients: dict[str, Client] = {}
 
     def get() -> int:
@@ -131,6 +132,8 @@ def page(url: str, *, staff: bool = False) -> Callable[[], int]:
             clients[database] = Client(HTTP_HOST="127.0.0.1")
             if staff:
                 clients[database].force_login(User.objects.get(username="bench"))
+        if fresh:
+            cache.clear()
         response = clients[database].get(url)
         if response.status_code != 200:
             raise RuntimeError(f"GET {url}: {response.status_code}")
@@ -139,10 +142,35 @@ def page(url: str, *, staff: bool = False) -> Callable[[], int]:
     return get
 
 
-# (label, ours, hand-written or None, what the rows column counts)
+def statements(sql: list[str]) -> Callable[[], int]:
+    """Hand-written SQL, each statement's rows fetched; how many rows came back."""
+
+    def run() -> int:
+        rows = 0
+        with connection.cursor() as cursor:
+            for statement in sql:
+                cursor.execute(statement)
+                rows += len(cursor.fetchall())
+        return rows
+
+    return run
+
+
+ADMIN = "/admin/predictions/prediction/"
+# (label, ours, hand-written or None, what the rows column counts). The scorecard's and the
+# queue's hand-written SQL is bench/scorecard_admin.py's, which measures them before and
+# after the tally in more ways.
 READ_ONLY: list[tuple[str, Callable[[], int], Callable[[], int] | None, str]] = [
     ("CSV export", export_ours, export_hand, "rows"),
     ("CSV export, ORM path", export_orm, export_hand, "rows"),
-    ("scorecard GET /", page("/"), None, "bytes"),
-    ("admin queue ?status=all", page("/admin/predictions/prediction/?status=all", staff=True), None, "bytes"),
+    ("scorecard GET / after a write", page("/", fresh=True), statements(HAND_SCORECARD), "bytes"),
+    ("scorecard GET / cached", page("/"), None, "bytes"),
+    ("trivial page (schema.json)", page("/export/schema.json"), None, "bytes"),
+    ("admin queue ?status=all", page(f"{ADMIN}?status=all", staff=True), statements(HAND_QUEUE_ALL), "bytes"),
+    (
+        "admin search q=quantum",
+        page(f"{ADMIN}?status=all&q=quantum", staff=True),
+        statements(HAND_SEARCH),
+        "bytes",
+    ),
 ]

@@ -11,8 +11,9 @@ For each size it makes a throwaway database `<name>_bench_<size>` on DATABASE_UR
   INSERT ... SELECT; every run on a fresh copy of the seeded database (`..._run`);
 - CSV export: `stream_export("csv")` against plain COPY of the same rows, unformatted; and
   the ORM path (SQLite's) against the same COPY;
-- the scorecard GET and the admin queue (`?status=all`): the views through Django's test
-  Client (no server, no test database); their hand-written SQL is for whoever reshapes them.
+- the scorecard GET (after a write, and cached), a trivial page, the admin queue and its
+  search: the views through Django's test Client (no server, no test database), beside the
+  hand-written SQL of bench/scorecard_admin.py.
 
 Each figure is the median of BENCH_RUNS (default 5) runs, ours and the hand-written one
 taking turns. Statements are counted as Django executes them, COPY included. It prints

@@ -39,7 +39,8 @@ SEED_SQL = [
         (SELECT min(id) FROM predictions_source) + i % {sources},
         'p' || i,
         CASE WHEN i % 13 = 0 THEN '=' ELSE '' END
-            || 'Prediction ' || i || ': models will, by then, do "task ' || (i % 97) || '" unaided.',
+            || 'Prediction ' || i || ': models will, by then, do "task ' || (i % 97) || '" unaided'
+            || CASE WHEN i % 50 = 0 THEN ', quantum included.' ELSE '.' END,
         CASE WHEN i % 3 = 0 THEN 'As said on the panel, roughly: task ' || (i % 97) ELSE '' END,
         CASE WHEN i % 10 = 0 THEN NULL ELSE (SELECT min(id) FROM predictions_speaker) + i % {speakers} END,
         CASE WHEN i % 10 = 0 THEN 'unattributed' ELSE 'named' END,

@@ -7,15 +7,16 @@ psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECR
 import os
 import re
 import sys
-import warnings
+from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Stop at start-up with one clear line rather than a traceback."""
     sys.exit(f"Configuration error: {message}")
 
@@ -35,7 +36,6 @@ def envint(name: str, default: str) -> int:
         return int(value)
     except ValueError:
         fail(f"{name} must be a whole number, not {value!r}.")
-        raise  # unreachable; keeps type checkers content
 
 
 def envfloat(name: str, default: str) -> float:
@@ -44,7 +44,6 @@ def envfloat(name: str, default: str) -> float:
         return float(value)
     except ValueError:
         fail(f"{name} must be a number, not {value!r}.")
-        raise
 
 
 DEBUG = envbool("DEBUG", "True")
@@ -71,6 +70,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
+    "csp",
     # django-ninja: the API docs page serves its own Swagger UI files, not a CDN's.
     "ninja",
 ]
@@ -78,12 +79,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that touches the database (sessions, auth): an unreachable database
+    # is a 503 page saying so, not a 500.
+    "predictions.middleware.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,6 +117,11 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     try:
         default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        # A database that does not answer fails a request (and /healthz) in seconds, not
+        # after the operating system's TCP timeout of minutes.
+        default_db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5")
+        )
     except Exception as e:  # dj-database-url raises several types for bad URLs
         fail(f"DATABASE_URL is not a usable database URL ({e}).")
     if default_db.get("ENGINE") != "django.db.backends.postgresql":
@@ -145,11 +157,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-if DEBUG:
-    # In development whitenoise serves from the apps' static folders (finders); the
-    # collectstatic folder is made only for production, so its absence is expected here.
-    warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
+# The collectstatic folder, made by the production start only (STATIC_ROOT in the
+# environment moves it). In development whitenoise serves from the apps' static folders
+# (finders), so none is configured there: no warning about a folder not meant to exist.
+STATIC_ROOT = None if DEBUG else Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -161,10 +172,48 @@ STORAGES = {
 
 LOGIN_URL = "/admin/login/"
 
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one user name
+# from one address, that pair is refused, even with the right password, for
+# AXES_COOLOFF_MINUTES. Attempts are rows in the database, so every gunicorn worker sees
+# them. Unlock early: admin → Axes → Access attempts, or `manage.py axes_reset_username NAME`.
+# AxesStandaloneBackend only refuses a locked-out login; ModelBackend signs people in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "15"))
+# Username and address together: a guesser at one address cannot lock a reviewer out
+# everywhere, and a shared office address does not lock everyone out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Quiet start-up (every command printed a banner); lockouts are still logged as warnings
+# by the "axes" logger with the user name and address.
+AXES_VERBOSE = False
+# Name the user and address in those warnings (passwords are never logged): the operator
+# needs them to know whom to unlock, and the admin's attempt list shows them anyway.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Content-Security-Policy (django-csp): everything from this site, nothing inline. The
+# templates keep their CSS and JavaScript in static files; the favicon is an empty data: URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
 # Production hardening; `manage.py check --deploy` is clean with DEBUG=False.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    # Health checks come over plain HTTP from inside the container or the load balancer.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
@@ -186,14 +235,17 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "predictions@localhost")
 
 # django-q2: the ORM broker needs no other server; Redis when REDIS_URL is set.
-# timeout < retry, or a slow task is delivered a second time while still running;
-# max_attempts bounds retries (django-q2's default 0 retries forever); catch_up=False
-# so a cluster that was down for a week runs the daily job once, not seven times.
+# timeout < retry, or a slow task is delivered a second time while still running
+# (check predictions.W001); retry is also how long a run whose worker died (a crash, a
+# kill) waits before it is delivered again: 3 minutes, not hours. The daily job commits
+# each flag on its own, so a run cut off at `timeout` loses nothing and the next attempt
+# carries on. max_attempts bounds retries (django-q2's default 0 retries forever);
+# catch_up=False so a cluster that was down for a week runs the daily job once, not seven times.
 Q_CLUSTER = {
     "name": "predictions",
     "workers": envint("Q_WORKERS", "2"),
-    "timeout": 300,
-    "retry": 360,
+    "timeout": 120,
+    "retry": 180,
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 250,

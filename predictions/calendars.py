@@ -19,8 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import conditional_page, require_safe
 from icalendar import Calendar, Event
 
-from .models import Prediction, Source, Speaker
-from .views import UNATTRIBUTED_LABEL
+from .models import UNATTRIBUTED_LABEL, Prediction, Source, Speaker
 
 PRODID = "-//prediction-tracker//calendar//EN"
 

@@ -8,7 +8,7 @@ someone else's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -42,7 +42,7 @@ class Actor:
 SCHEDULER = Actor(user=None, name="scheduler")
 
 
-def _apply(
+def _apply(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
     expected_version: int | None,
@@ -95,7 +95,7 @@ def describe_change(pk: int) -> str:
     )
 
 
-def resolve(
+def resolve(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
     outcome: str,
@@ -128,7 +128,7 @@ def resolve(
     )
 
 
-def defer(
+def defer(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
     until: date,
@@ -204,3 +204,45 @@ def record_attribution(
     )
     event.save()
     return event
+
+
+def resolve_many(  # noqa: PLR0913 - keyword-only, each a part of the decision
+    predictions: Sequence[Prediction],
+    *,
+    selected: Collection[int],
+    seen_versions: Mapping[int, str],
+    outcome: str,
+    note: str,
+    actor: Actor,
+    evidence: Sequence[str] = (),
+    reason: str = "",
+) -> int:
+    """One outcome for each of `predictions`, one history row each: all of them or, on any
+    refusal, none.
+
+    `selected` is what the reviewer ticked; `seen_versions` the version of each prediction
+    as the confirmation page showed it (text, as a form posts it). A ticked prediction that
+    is not among `predictions` left the list (someone decided it meanwhile): applying the
+    outcome to the rest alone would be a silent partial, so nothing is applied.
+    """
+    gone = Prediction.objects.filter(pk__in=set(selected) - {p.pk for p in predictions})
+    for prediction in gone[:1]:
+        raise DecisionError(f"“{prediction}”: {describe_change(prediction.pk)}")
+    with transaction.atomic():
+        for prediction in predictions:
+            seen = seen_versions.get(prediction.pk, "")
+            if not seen.isdigit():
+                raise DecisionError(f"“{prediction}”: the confirmation page is incomplete; start again.")
+            try:
+                resolve(
+                    prediction,
+                    outcome=outcome,
+                    reason=reason,
+                    note=note,
+                    evidence=evidence,
+                    actor=actor,
+                    expected_version=int(seen),
+                )
+            except DecisionError as e:
+                raise DecisionError(f"“{prediction}”: {e}") from e
+    return len(predictions)

@@ -35,14 +35,8 @@ from django.db import connection, transaction
 from django.db.models import CharField, Expression, F, Field, Model, Q, QuerySet, Value
 from django.db.models.expressions import Case, When
 
-from .exporting import (
-    PREDICTION_PREFIX,
-    REDACTED_REVIEWER,
-    SCHEDULER,
-    ExportFilters,
-    _events,
-    _without_history,
-)
+from .decisions import SCHEDULER
+from .exporting import PREDICTION_PREFIX, REDACTED_REVIEWER, ExportFilters, _events, _without_history
 from .models import Event
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
@@ -129,7 +123,7 @@ def _actor(public: bool) -> Any:
     # As exporting._row: a reviewer's name becomes "reviewer"; the scheduler and an empty
     # actor stay as they are (neither needs the injection rule).
     return Case(
-        When(Q(actor_name=SCHEDULER) | Q(actor_name=""), then=Cell(F("actor_name"), "CharField")),
+        When(Q(actor_name=SCHEDULER.name) | Q(actor_name=""), then=Cell(F("actor_name"), "CharField")),
         default=Value(REDACTED_REVIEWER),
         output_field=CharField(),
     )

@@ -20,15 +20,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_safe
 
-from .exporting import (
-    CONTENT_TYPES,
-    ExportError,
-    ExportFilters,
-    check_format,
-    parse_filters,
-    single_values,
-    stream_export,
-)
+from .exporting import CONTENT_TYPES, check_format, stream_export
+from .filtering import FilterError, Filters, parse, single_values
 from .schemas import export_json_schema
 
 
@@ -52,7 +45,7 @@ def export_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
-def streamed(fmt: str, filters: ExportFilters, *, public: bool, filename: str) -> StreamingHttpResponse:
+def streamed(fmt: str, filters: Filters, *, public: bool, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         stream_export(fmt, filters, public=public), content_type=CONTENT_TYPES[fmt]
     )
@@ -68,8 +61,8 @@ def streamed(fmt: str, filters: ExportFilters, *, public: bool, filename: str) -
 def resolutions(request: HttpRequest, fmt: str, *, public: bool) -> HttpResponse:
     try:
         check_format(fmt)
-        filters = parse_filters(single_values(request.GET))
-    except ExportError as e:
+        filters = parse(single_values(request.GET))
+    except FilterError as e:
         return HttpResponseBadRequest(f"{e}\n", content_type="text/plain; charset=utf-8")
     return streamed(fmt, filters, public=public, filename=f"resolutions.{fmt}")
 
@@ -85,5 +78,5 @@ def export_history_csv(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> HttpResponse:
     # Reached only through the admin, so only by staff: reviewers' names are kept.
-    filters = ExportFilters(predictions=queryset.values("pk"))
+    filters = Filters(predictions=queryset.values("pk"))
     return streamed("csv", filters, public=False, filename="prediction-history.csv")

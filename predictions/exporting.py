@@ -14,122 +14,49 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import QueryDict
-from django.utils import timezone
 
-from .models import Event, Horizon, Prediction, Source, Speaker
+from .days import start_of
+from .decisions import SCHEDULER
+from .filtering import FilterError, Filters
+from .models import Event, Prediction
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
-FILTERS = ("speaker", "source", "horizon", "since", "until")
-UNATTRIBUTED = "unattributed"
-SCHEDULER = "scheduler"
 # What a public download shows instead of a reviewer's user name.
 REDACTED_REVIEWER = "reviewer"
 CHUNK_SIZE = 2000
 
 
-class ExportError(ValueError):
-    """A bad format or filter value; the message names it and says what is accepted."""
-
-
-@dataclass(frozen=True)
-class ExportFilters:
-    speaker: str | None = None  # a slug, or "unattributed" for the panel's predictions
-    source: str | None = None
-    horizon: str | None = None
-    since: date | None = None  # by the event's date, inclusive, in settings.TIME_ZONE
-    until: date | None = None  # inclusive
-    # The admin action's selection: prediction ids or a QuerySet of predictions.
-    predictions: Collection[int] | QuerySet | None = None
-
-    @property
-    def has_date_range(self) -> bool:
-        return self.since is not None or self.until is not None
+# The export's filters are the service's filters (filtering.py).
+ExportFilters = Filters
 
 
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise ExportError(f"format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        raise FilterError("format", fmt, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
     return fmt
 
 
-def _parse_date(name: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ExportError(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD.") from None
-
-
-def single_values(query: QueryDict) -> dict[str, str]:
-    """A query string's parameters, each given once: `?horizon=near&horizon=long` would
-    otherwise export the long-term predictions only, as if it had been asked for them."""
-    for name, values in query.lists():
-        if len(values) > 1:
-            raise ExportError(f"{name}: given {len(values)} times; a filter takes one value.")
-    return query.dict()
-
-
-def parse_filters(params: Mapping[str, Any]) -> ExportFilters:
-    """Check filter values from a query string or the command line; empty means unset.
-
-    Unknown names and values are refused rather than ignored: a typo that silently
-    exported everything would be the worst outcome.
-    """
-    unknown = sorted(set(params) - set(FILTERS))
-    if unknown:
-        raise ExportError(f"{unknown[0]}: unknown filter; the filters are {', '.join(FILTERS)}.")
-    values = {name: str(params[name]).strip() for name in FILTERS if params.get(name) not in (None, "")}
-    speaker = values.get("speaker")
-    if speaker and speaker != UNATTRIBUTED and not Speaker.objects.filter(slug=speaker).exists():
-        raise ExportError(f"speaker: no speaker with slug {speaker!r} (or use {UNATTRIBUTED!r}).")
-    source = values.get("source")
-    if source and not Source.objects.filter(slug=source).exists():
-        raise ExportError(f"source: no source with slug {source!r}.")
-    horizon = values.get("horizon")
-    if horizon and horizon not in Horizon.values:
-        raise ExportError(f"horizon: unknown horizon {horizon!r}; use one of {', '.join(Horizon.values)}.")
-    since = _parse_date("since", values["since"]) if "since" in values else None
-    until = _parse_date("until", values["until"]) if "until" in values else None
-    if since and until and since > until:
-        raise ExportError(f"since: {since} is after until {until}.")
-    return ExportFilters(speaker=speaker, source=source, horizon=horizon, since=since, until=until)
-
-
 def _prediction_q(filters: ExportFilters, prefix: str = "") -> Q:
-    q = Q()
-    if filters.speaker == UNATTRIBUTED:
-        q &= Q(**{f"{prefix}speaker__isnull": True})
-    elif filters.speaker:
-        q &= Q(**{f"{prefix}speaker__slug": filters.speaker})
-    if filters.source:
-        q &= Q(**{f"{prefix}source__slug": filters.source})
-    if filters.horizon:
-        q &= Q(**{f"{prefix}horizon": filters.horizon})
-    if filters.predictions is not None:
-        q &= Q(**{f"{prefix}pk__in": filters.predictions})
-    return q
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return filters.q(prefix)
 
 
 def _events(filters: ExportFilters) -> QuerySet:
     events = Event.objects.filter(_prediction_q(filters, "prediction__"))
-    if filters.since:
-        events = events.filter(at__gte=_start_of(filters.since))
-    if filters.until:
-        events = events.filter(at__lt=_start_of(filters.until + timedelta(days=1)))
+    # The calendar's first and last days bound nothing (and their midnight, moved to UTC or
+    # a day on, falls outside what a datetime can hold): until=9999-12-31 means "to the end".
+    if filters.since and filters.since > date.min + timedelta(days=1):
+        events = events.filter(at__gte=start_of(filters.since))
+    if filters.until and filters.until < date.max - timedelta(days=1):
+        events = events.filter(at__lt=start_of(filters.until + timedelta(days=1)))
     return events
 
 
@@ -174,7 +101,7 @@ def _row(values: tuple[Any, ...], public: bool) -> tuple[Any, ...]:
     row = [EXPORT_SCHEMA_VERSION, *values]
     if row[SPEAKER_NAME_AT] is None:
         row[SPEAKER_NAME_AT] = ""
-    if public and row[ACTOR_AT] and row[ACTOR_AT] != SCHEDULER:
+    if public and row[ACTOR_AT] and row[ACTOR_AT] != SCHEDULER.name:
         row[ACTOR_AT] = REDACTED_REVIEWER
     return tuple(row)
 
@@ -208,7 +135,7 @@ def _csv_cells(row: tuple[Any, ...]) -> list[str]:
     return [("'" + cell) if cell[:1] in _RISKY_FIRST else cell for cell in cells]
 
 
-def stream_export(
+def stream_export(  # noqa: PLR0913 - keyword-only options of the one streaming path
     fmt: str,
     filters: ExportFilters | None = None,
     *,

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from .models import Event, EventKind, Speaker
-from .views import public_actor, safe_href
+from .templatetags.links import safe_href
+from .views import public_actor
 
 FEED_ITEMS = 50
 DECISIONS = (EventKind.RESOLVED, EventKind.RERESOLVED)

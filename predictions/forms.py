@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import decisions
-from .models import Outcome, Prediction, UnresolvableReason
+from .models import NOTE_MAX, Outcome, Prediction, UnresolvableReason
 
 NOTE_HELP = "Why: what you looked at and what it showed. Kept in the history."
 EVIDENCE_HELP = "Links to what shows it, one http(s) URL per line."
@@ -85,7 +85,9 @@ class OutcomeFields(forms.Form):
         label="Unresolvable because",
         help_text="Only for an unresolvable outcome.",
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=NOTE_HELP)
+    note = forms.CharField(
+        max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=NOTE_HELP
+    )
     evidence = EvidenceField()
 
     def clean(self) -> dict[str, Any]:
@@ -110,6 +112,7 @@ class DeferForm(DecisionFormMixin, forms.Form):
         help_text="It leaves the queue and comes back on this date. The due date is not changed.",
     )
     note = forms.CharField(
+        max_length=NOTE_MAX,
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text="Why it cannot be judged yet.",
@@ -125,10 +128,36 @@ class DeferForm(DecisionFormMixin, forms.Form):
 
 class ReopenForm(DecisionFormMixin, forms.Form):
     note = forms.CharField(
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text="Why the outcome is withdrawn; the prediction goes back to the review queue.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+# The prediction's own fields, as its edit page groups them; the form edits the same list.
+PREDICTION_FIELDSETS: list[tuple[str | None, list[str]]] = [
+    (
+        None,
+        [
+            "claim",
+            "quote",
+            "speaker",
+            "attribution",
+            "attribution_note",
+            "excerpt",
+            "source",
+            "key",
+            "section",
+            "source_timestamp",
+            "source_note",
+        ],
+    ),
+    (
+        "When and how it is judged",
+        ["horizon", "horizon_as_said", "stated_on", "due_on", "resolution_criteria", "probability"],
+    ),
+]
 
 
 class PredictionForm(forms.ModelForm):
@@ -142,21 +171,7 @@ class PredictionForm(forms.ModelForm):
 
     class Meta:
         model = Prediction
-        fields = [
-            "claim",
-            "quote",
-            "speaker",
-            "source",
-            "key",
-            "section",
-            "source_timestamp",
-            "horizon",
-            "horizon_as_said",
-            "stated_on",
-            "due_on",
-            "resolution_criteria",
-            "probability",
-        ]
+        fields = [name for _, names in PREDICTION_FIELDSETS for name in names]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,6 +28,9 @@ class SchedulerHealth:
     last_success_at: datetime | None = None
     last_error: str = ""
 
+    # How long a daily job may go without success, for the warning's wording.
+    late_after_hours = int(JOB_LATE_AFTER.total_seconds() // 3600)
+
     @property
     def never_succeeded(self) -> bool:
         return self.last_success_at is None
@@ -61,3 +64,24 @@ def scheduler_health(now: datetime | None = None) -> SchedulerHealth:
         last_success_at=run.last_success_at if run else None,
         last_error=error,
     )
+
+
+# The cluster's scheduler looks for due schedules every 30 seconds; a run due for longer
+# than this was not picked up, so no cluster is running (or it is stuck).
+PICKUP_GRACE = timedelta(minutes=10)
+
+
+def cluster_missed_run(now: datetime | None = None) -> datetime | None:
+    """When the daily run was due, if no cluster picked it up within PICKUP_GRACE; else None.
+
+    The cluster's heartbeat as this deployment can see it: django-q2 keeps its own cluster
+    statistics in the Django cache, which is per process here, so the web server cannot read
+    them. A running cluster moves the schedule's next_run on as soon as it is due; one that
+    stays in the past means nobody is running it. This notices a stopped cluster at the next
+    due run (00:05), not between runs; `late` above catches a cluster that runs but fails.
+    """
+    now = now or timezone.now()
+    schedule = Schedule.objects.filter(name=JOB_NAME).order_by("pk").only("next_run").first()
+    if schedule is None or schedule.next_run is None:
+        return None
+    return schedule.next_run if now > schedule.next_run + PICKUP_GRACE else None

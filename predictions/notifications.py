@@ -9,8 +9,9 @@ for all: no reviewer is sent the same digest twice because another one's address
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,11 +22,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Event, Prediction, Status
+from .days import start_of
+from .models import RESOLVE_PERMISSION, Event, Prediction, Status
 
 logger = logging.getLogger(__name__)
 
-RESOLVE_PERMISSION = "predictions.resolve_prediction"
 # "Waiting for more than 7 days" and "at most once a week", counted in calendar days of
 # the job's as_of date, so a daily run starting a few seconds late does not push the
 # reminder to every eighth day.
@@ -43,7 +44,14 @@ class Listed:
 
 def reviewer_emails() -> list[str]:
     """Addresses of every active user who may record outcomes (superusers included)."""
-    users = get_user_model().objects.with_perm(RESOLVE_PERMISSION, is_active=True).exclude(email="")
+    # The backend that holds permissions, named: django-axes adds a second one (lockouts).
+    users = (
+        get_user_model()
+        .objects.with_perm(
+            RESOLVE_PERMISSION, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+        )
+        .exclude(email="")
+    )
     return sorted({user.email for user in users})
 
 
@@ -68,37 +76,51 @@ def pending_digest() -> QuerySet[Prediction]:
     )
 
 
-def send_digest(now: datetime | None = None) -> int:
-    """Send one digest listing every newly flagged prediction; returns how many it listed."""
-    now = now or timezone.now()
-    predictions = list(pending_digest())
+def announce(
+    predictions: list[Prediction],
+    *,
+    waiting: str,
+    mail: Callable[[list[str]], None],
+    stamp: Callable[[list[int]], int],
+) -> int:
+    """Mail the reviewers about `predictions`, then stamp them; returns how many were listed.
+
+    Stamped only after the mail went out (a failure raises and stamps nothing, so the next
+    run tries again). With no reviewer address nothing is sent and nothing stamped: they
+    stay pending for the first reviewer given the permission.
+    """
     if not predictions:
         return 0
     recipients = reviewer_emails()
     if not recipients:
-        # Left pending: the first reviewer given the permission gets it on the next run.
-        logger.warning(
-            "%d predictions are due for review, but no reviewer has an e-mail address.", len(predictions)
-        )
+        logger.warning("%d predictions %s, but no reviewer has an e-mail address.", len(predictions), waiting)
         return 0
+    mail(recipients)
+    stamp([p.pk for p in predictions])
+    return len(predictions)
+
+
+def send_digest(now: datetime | None = None) -> int:
+    """Send one digest listing every newly flagged prediction; returns how many it listed."""
+    now = now or timezone.now()
+    predictions = list(pending_digest())
     count = len(predictions)
     noun = "prediction is" if count == 1 else "predictions are"
-    _send(
-        subject=f"{count} {noun} due for review",
-        template="digest",
-        context={"listed": [Listed(p, admin_url(p)) for p in predictions], "count": count},
-        recipients=recipients,
+    return announce(
+        predictions,
+        waiting="are due for review",
+        mail=lambda recipients: _send(
+            subject=f"{count} {noun} due for review",
+            template="digest",
+            context={"listed": [Listed(p, admin_url(p)) for p in predictions], "count": count},
+            recipients=recipients,
+        ),
+        # Only what was listed, and only if still unannounced: a prediction flagged while the
+        # mail was being sent goes in the next digest.
+        stamp=lambda pks: Prediction.objects.filter(pk__in=pks, notified_at__isnull=True).update(
+            notified_at=now
+        ),
     )
-    # Only what was listed, and only if still unannounced: a prediction flagged while the
-    # mail was being sent goes in the next digest.
-    Prediction.objects.filter(pk__in=[p.pk for p in predictions], notified_at__isnull=True).update(
-        notified_at=now
-    )
-    return count
-
-
-def start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def waiting_since() -> Coalesce:
@@ -128,28 +150,24 @@ def send_reminder(as_of: date, now: datetime | None = None) -> int:
     """List the predictions left waiting in the queue for more than 7 days; returns how many."""
     now = now or timezone.now()
     predictions = list(pending_reminder(as_of))
-    if not predictions:
-        return 0
-    recipients = reviewer_emails()
-    if not recipients:
-        logger.warning(
-            "%d predictions wait for review, but no reviewer has an e-mail address.", len(predictions)
-        )
-        return 0
     count = len(predictions)
     noun = "prediction has" if count == 1 else "predictions have"
     listed = [
         Listed(p, admin_url(p), waiting_days=(as_of - timezone.localdate(p.waiting_since)).days)
         for p in predictions
     ]
-    _send(
-        subject=f"Reminder: {count} {noun} waited more than {REMINDER_AFTER_DAYS} days for review",
-        template="reminder",
-        context={"listed": listed, "count": count, "days": REMINDER_AFTER_DAYS},
-        recipients=recipients,
+    return announce(
+        predictions,
+        waiting="wait for review",
+        mail=lambda recipients: _send(
+            subject=f"Reminder: {count} {noun} waited more than {REMINDER_AFTER_DAYS} days for review",
+            template="reminder",
+            context={"listed": listed, "count": count, "days": REMINDER_AFTER_DAYS},
+            recipients=recipients,
+        ),
+        # Only those still due: one decided while the mail went out is not "reminded of".
+        stamp=lambda pks: Prediction.objects.filter(pk__in=pks, status=Status.DUE).update(reminded_at=now),
     )
-    Prediction.objects.filter(pk__in=[p.pk for p in predictions], status=Status.DUE).update(reminded_at=now)
-    return count
 
 
 def _send(*, subject: str, template: str, context: dict[str, object], recipients: list[str]) -> None:

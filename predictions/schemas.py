@@ -17,9 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
+from .links import is_web_link
 from .models import (
     Attribution,
     Event,
@@ -47,14 +49,31 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200)]
 
 
+# Seconds into a recording; fits PostgreSQL's integer column (and any real recording).
+MAX_TIMESTAMP = 2_000_000_000
+
+
 def fits(model: type, name: str) -> Any:
     """The column's length limit, so an overlong value is a validation error naming its
     record and field, not a DataError traceback (PostgreSQL) or stored past it (SQLite)."""
     return Field(max_length=model._meta.get_field(name).max_length)
 
 
+def _no_nul(value: Any) -> Any:
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        # PostgreSQL refuses it at write time and SQLite stores it: refused on both alike.
+        raise ValueError("contains a NUL character (\\x00), which the database cannot store")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def no_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class SpeakerIn(Strict):
@@ -90,7 +109,7 @@ class StanceIn(Strict):
 
     speaker: Slug
     stance: StanceKind
-    source_timestamp: int | None = Field(default=None, ge=0, le=2_000_000_000)
+    source_timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
     excerpt: Annotated[str, fits(Stance, "excerpt")] = ""
     attribution: Literal[Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED] = (
         Attribution.INFERRED
@@ -111,15 +130,15 @@ class PredictionIn(Strict):
     excerpt: Annotated[str, fits(Prediction, "excerpt")] = ""
     source_note: Annotated[str, fits(Prediction, "source_note")] = ""
     stances: list[StanceIn] = []
-    claim: Text
-    quote: str = ""
+    claim: Annotated[Text, fits(Prediction, "claim")]
+    quote: Annotated[str, fits(Prediction, "quote")] = ""
     section: Annotated[str, fits(Prediction, "section")] = ""
-    source_timestamp: int | None = Field(default=None, ge=0)
+    source_timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
     horizon: Horizon
     horizon_as_said: Annotated[Text, fits(Prediction, "horizon_as_said")] = "unstated"
     stated_on: date | None = Field(default=None, description="Defaults to the source's date.")
     due_on: date | None = Field(default=None, description="Defaults from the horizon.")
-    resolution_criteria: Text
+    resolution_criteria: Annotated[Text, fits(Prediction, "resolution_criteria")]
     probability: Decimal | None = Field(default=None, ge=0, le=1, max_digits=4, decimal_places=3)
 
     @model_validator(mode="after")
@@ -192,6 +211,10 @@ OutcomeOrBlank = Outcome | Literal[""]
 ReasonOrBlank = UnresolvableReason | Literal[""]
 
 
+# What every event row carries; a row without an event carries none of it.
+EVENT_FIELDS = ("at", "actor", "from_status", "to_status")
+
+
 class ExportRow(Strict):
     """See EXPORT_DESCRIPTION; field order here is the CSV column order."""
 
@@ -210,7 +233,7 @@ class ExportRow(Strict):
     )
     source: Slug = Field(description="The source's slug; with `key`, the prediction's natural key.")
     key: Slug = Field(description="The prediction's key within its source.")
-    claim: Exact
+    claim: Annotated[Exact, fits(Prediction, "claim")]
     speaker: Annotated[Slug | None, Blank] = Field(
         description="The speaker's slug; empty/null when unattributed (said on the panel)."
     )
@@ -235,14 +258,14 @@ class ExportRow(Strict):
     to_outcome: OutcomeOrBlank
     unresolvable_reason: ReasonOrBlank
     review_after: Annotated[date | None, Blank] = Field(description="A deferral's review date.")
-    note: str
+    note: Annotated[str, fits(Event, "note")]
     evidence: Annotated[list[NoSpace], BeforeValidator(_split_links)] = Field(
         description="Evidence links (in CSV: separated by single spaces)."
     )
-    quote: str
+    quote: Annotated[str, fits(Prediction, "quote")]
     section: Annotated[str, fits(Prediction, "section")]
-    source_timestamp: Annotated[int | None, Blank] = Field(ge=0)
-    resolution_criteria: str
+    source_timestamp: Annotated[int | None, Blank] = Field(ge=0, le=MAX_TIMESTAMP)
+    resolution_criteria: Annotated[str, fits(Prediction, "resolution_criteria")]
     source_title: Annotated[str, fits(Source, "title")]
     source_kind: SourceKind
     source_url: HttpUrl | Literal[""]
@@ -260,37 +283,45 @@ class ExportRow(Strict):
 
     @model_validator(mode="after")
     def consistent(self) -> ExportRow:
+        # Only http(s) evidence is let in (links.is_web_link, the rule the pages show links
+        # by). Here rather than on the field's type: the API reuses the field to show what
+        # is stored, as data.
+        for i, url in enumerate(self.evidence):
+            if not is_web_link(url):
+                raise ValueError(f"evidence.{i}: evidence must be an http(s) URL, not {url[:80]!r}")
         if self.due_on < self.stated_on:
             raise ValueError(f"due_on {self.due_on} is before stated_on {self.stated_on}")
         if bool(self.speaker) != bool(self.speaker_name):
             raise ValueError("speaker and speaker_name are both set or both empty (unattributed)")
         self.attribution = settle_attribution(self.speaker, self.attribution)
-        event_fields = ("at", "actor", "from_status", "to_status")
         if self.event is None:
-            filled = (
-                [
-                    name
-                    for name in (*event_fields, "from_outcome", "to_outcome", "unresolvable_reason", "note")
-                    if getattr(self, name)
-                ]
-                + (["review_after"] if self.review_after else [])
-                + (["evidence"] if self.evidence else [])
-            )
-            if filled:
-                raise ValueError(f"a row without an event has {', '.join(filled)} set")
-            return self
-        missing = [name for name in event_fields if not getattr(self, name)]
+            self._check_no_event()
+        else:
+            self._check_event(self.event)
+        return self
+
+    def _check_no_event(self) -> None:
+        filled = [
+            name
+            for name in (*EVENT_FIELDS, "from_outcome", "to_outcome", "unresolvable_reason", "note")
+            if getattr(self, name)
+        ]
+        filled += (["review_after"] if self.review_after else []) + (["evidence"] if self.evidence else [])
+        if filled:
+            raise ValueError(f"a row without an event has {', '.join(filled)} set")
+
+    def _check_event(self, event: EventKind) -> None:
+        missing = [name for name in EVENT_FIELDS if not getattr(self, name)]
         if missing:
             raise ValueError(f"an event row needs {', '.join(missing)}")
-        if self.to_status != TO_STATUS[self.event]:
-            raise ValueError(
-                f"to_status: a {self.event.value} event leaves a prediction {TO_STATUS[self.event]}"
-            )
+        # What the transition table says this kind of event leaves (or the status as it was).
+        expected = TO_STATUS.get(event, self.from_status)
+        if self.to_status != expected:
+            raise ValueError(f"to_status: a {event.value} event leaves a prediction {expected}")
         if bool(self.to_outcome) != (self.to_status == Status.RESOLVED):
             raise ValueError("to_outcome is set exactly when to_status is resolved")
         if bool(self.unresolvable_reason) != (self.to_outcome == Outcome.UNRESOLVABLE):
             raise ValueError("unresolvable_reason is set exactly when to_outcome is unresolvable")
-        return self
 
 
 EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.model_fields)

@@ -1,31 +1,33 @@
-"""The scorecard's tallies per speaker × horizon, counted in the database: one GROUP BY
-query, whatever the number of predictions. The public page and the API's scorecard both read
-them here, so they cannot disagree; the arithmetic on the counts is in `scoring.py`.
+"""The scorecard's numbers and rows: tallies from the database (`Prediction.objects.tallies`,
+`Stance.objects.tallies`), arithmetic from `scoring.py`, rows and charts for the pages. The
+public pages and the API's scorecard both read them here, so they cannot disagree.
+
+A speaker's stances on other people's predictions count in their record but are shown
+apart from the predictions they made themselves: the "By speaker" rows are only their own.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from .models import Horizon, Outcome, Prediction, Status
-from .scoring import Tally, total
+from . import charts
+from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance
+from .scoring import Accuracy, Stated, Tally, brier_from_sums, calibration_from_sums, outcome_value, total
+from .templatetags.links import speaker_url
 
-# One Count per Tally field, each a filtered COUNT in the same GROUP BY query.
-COUNTS = {
-    "held_up": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.HELD_UP)),
-    "partially": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.PARTIALLY)),
-    "did_not_hold_up": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.DID_NOT_HOLD_UP)),
-    "unresolvable": Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.UNRESOLVABLE)),
-    "open": Count("pk", filter=Q(status=Status.OPEN)),
-    "due": Count("pk", filter=Q(status=Status.DUE)),
-}
+COMING_DUE = 6
 
 
-def tally_of(row: dict) -> Tally:
-    return Tally(**{name: row[name] for name in COUNTS})
+def partial_credit() -> float:
+    return float(settings.PARTIAL_CREDIT)
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,221 @@ class SpeakerTallies:
 
 
 def speaker_horizon_tallies(predictions: QuerySet[Prediction]) -> list[SpeakerTallies]:
-    grouped = predictions.values("speaker__slug", "speaker__name", "horizon").annotate(**COUNTS).order_by()
     parts: dict[str | None, list[tuple[str, Tally]]] = defaultdict(list)
     names: dict[str | None, str] = {}
-    for row in grouped:
-        parts[row["speaker__slug"]].append((row["horizon"], tally_of(row)))
+    for row in predictions.tallies("speaker__slug", "speaker__name", "horizon"):
+        parts[row["speaker__slug"]].append((row["horizon"], row["tally"]))
         names[row["speaker__slug"]] = row["speaker__name"] or ""
     result = []
     for slug, horizons in parts.items():
         horizons.sort(key=lambda part: Horizon.values.index(part[0]))
         result.append(SpeakerTallies(slug, names[slug], total(t for _, t in horizons), horizons))
     return result
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a scorecard table."""
+
+    label: str
+    url: str
+    tally: Tally
+    accuracy: Accuracy | None
+    panel: bool = False
+    inferred: int = 0  # how many of the row's predictions have an inferred attribution
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    """A speaker's stances on other people's predictions, each scored on the outcome it
+    backed (scoring.stance_outcome); `combined` is their own predictions and stances together."""
+
+    label: str
+    url: str
+    agrees: int
+    disputes: int
+    tally: Tally
+    accuracy: Accuracy | None
+    combined: Accuracy | None
+    inferred: int = 0
+    panel: bool = False  # never: the panel takes no stances; here for row_order
+
+
+def row_order(row: Row | StanceRow) -> tuple:
+    """People first, best-supported accuracy first: ordered by the interval's lower bound, so
+    "2 of 2" (34%) sits below "40 of 50" (67%). Unscored people next, the panel row last."""
+    acc = row.accuracy
+    return (row.panel, acc is None, -(acc.low if acc else 0), -(acc.n if acc else 0), row.label)
+
+
+def inferred_counts(predictions: QuerySet[Prediction]) -> dict[str | None, int]:
+    """How many of each speaker's predictions were attributed by inference, in one query
+    (of the tally)."""
+    rows = predictions.filter(attribution=Attribution.INFERRED).tallies("speaker__slug")
+    return {row["speaker__slug"]: row["tally"].tracked for row in rows}
+
+
+def stance_rows(stances: QuerySet[Stance], own: dict[str | None, Tally]) -> list[StanceRow]:
+    """One row per speaker who took a stance, best-supported accuracy first; `own` holds the
+    tallies of the predictions they made themselves, for the record with both."""
+    credit = partial_credit()
+    rows = [
+        StanceRow(
+            label=group["speaker__name"],
+            url=speaker_url(group["speaker__slug"]),
+            agrees=group["agrees"],
+            disputes=group["disputes"],
+            tally=group["tally"],
+            accuracy=group["tally"].accuracy(credit),
+            combined=(group["tally"] + own.get(group["speaker__slug"], Tally())).accuracy(credit),
+            inferred=group["inferred"],
+        )
+        for group in stances.tallies("speaker__slug", "speaker__name")
+    ]
+    return sorted(rows, key=row_order)
+
+
+def probability_context(predictions: QuerySet[Prediction], labels: dict[str | None, str]) -> dict[str, Any]:
+    """Brier score, calibration and Brier by speaker, from stated probabilities summed per
+    speaker, outcome and calibration bucket (`Prediction.objects.stated`, read from the tally)."""
+    credit = partial_credit()
+    overall: dict[str, Stated] = defaultdict(Stated)
+    by_speaker: dict[str | None, dict[str, Stated]] = defaultdict(lambda: defaultdict(Stated))
+    by_bucket: dict[int, dict[str, Stated]] = defaultdict(lambda: defaultdict(Stated))
+    for row in predictions.stated("speaker__slug"):
+        state, stated = row["state"], row["stated"]
+        overall[state] += stated
+        by_speaker[row["speaker__slug"]][state] += stated
+        by_bucket[row["probability_bin"]][state] += stated
+    scored = sum(stated.n for state, stated in overall.items() if outcome_value(state, credit) is not None)
+    return {
+        "probabilities_given": sum(stated.n for stated in overall.values()),
+        "probabilities_scored": scored,
+        "brier": brier_from_sums(overall, credit),
+        "calibration": calibration_from_sums(by_bucket, credit) if scored else [],
+        "brier_by_speaker": [
+            (labels.get(slug, UNATTRIBUTED_LABEL), n, brier_from_sums(states, credit))
+            for slug, states in sorted(by_speaker.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+            if (n := sum(s.n for o, s in states.items() if outcome_value(o, credit) is not None))
+        ],
+    }
+
+
+def due_periods(predictions: QuerySet[Prediction], today: date) -> list[tuple[str, Tally]]:
+    """Counts per due year from the database, merged into the timeline's periods."""
+    per_year = predictions.tallies("due_year")
+    return charts.bucket_years([(row["due_year"], row["tally"]) for row in per_year], today.year)
+
+
+def coming_due(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
+    # A deferred prediction comes back on its review-after date, not on its due date.
+    return (
+        predictions.open()
+        .select_related("speaker")
+        .annotate(next_review=Coalesce("review_after", "due_on"))
+        .order_by("next_review", "id")[:COMING_DUE]
+    )
+
+
+def recently_resolved(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
+    return predictions.resolved().select_related("speaker").order_by("-resolved_at", "-id")[:COMING_DUE]
+
+
+def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stance]) -> dict[str, Any]:
+    """Everything the scorecard page shows about `predictions` and the `stances` taken on
+    predictions (both already filtered)."""
+    credit = partial_credit()
+    names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
+    inferred = inferred_counts(predictions)
+    # (speaker row, its horizon rows), so the speaker × horizon table follows the same order.
+    speaker_groups: list[tuple[Row, list[Row]]] = []
+    horizon_tallies: dict[str, Tally] = {h: Tally() for h in Horizon.values}
+    own: dict[str | None, Tally] = {}
+    for group in speaker_horizon_tallies(predictions):
+        names[group.slug] = group.name or UNATTRIBUTED_LABEL
+        own[group.slug] = group.tally
+        url = speaker_url(group.slug)
+        panel = group.slug is None
+        row = Row(
+            names[group.slug],
+            url,
+            group.tally,
+            group.tally.accuracy(credit),
+            panel,
+            inferred.get(group.slug, 0),
+        )
+        cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
+        speaker_groups.append((row, cells))
+        for h, t in group.horizons:
+            horizon_tallies[h] += t
+    speaker_groups.sort(key=lambda group: row_order(group[0]))
+    speaker_rows = [row for row, _ in speaker_groups]
+    horizon_rows = [Row(Horizon(h).label, "", t, t.accuracy(credit)) for h, t in horizon_tallies.items()]
+    totals = total(horizon_tallies.values())
+    today = timezone.localdate()
+    periods = due_periods(predictions, today)
+    taken = stance_rows(stances, own)
+    return {
+        "totals": totals,
+        "overall": totals.accuracy(credit),
+        "partial_credit": credit,
+        "speaker_rows": speaker_rows,
+        "stance_rows": taken,
+        "any_inferred": any(row.inferred for row in [*speaker_rows, *taken]),
+        "horizon_rows": horizon_rows,
+        "speaker_by_horizon": speaker_groups,
+        "speaker_chart": charts.accuracy_chart(
+            "speaker-chart",
+            "Accuracy by speaker, with 95% intervals",
+            [(r.label, r.accuracy, r.panel) for r in speaker_rows],
+        ),
+        "horizon_chart": charts.accuracy_chart(
+            "horizon-chart",
+            "Accuracy by horizon, with 95% intervals",
+            [(r.label, r.accuracy, False) for r in horizon_rows],
+        ),
+        "due_periods": periods,
+        "timeline": charts.timeline_chart("timeline", periods),
+        "coming_due": coming_due(predictions),
+        "recently_resolved": recently_resolved(predictions),
+        "today": today,
+        **probability_context(predictions, names),
+    }
+
+
+def stances_taken(slug: str | None) -> QuerySet[Stance]:
+    """The stances a speaker took (none for the panel), in the order of the predictions' due dates."""
+    if slug is None:
+        return Stance.objects.none()
+    return (
+        Stance.objects.filter(speaker__slug=slug)
+        .select_related("speaker", "prediction__speaker", "prediction__source")
+        .order_by("prediction__due_on", "prediction_id")
+    )
+
+
+def speaker_context(predictions: QuerySet[Prediction], slug: str | None, label: str) -> dict[str, Any]:
+    """A speaker's record (slug None: the panel's predictions): their own predictions, and
+    apart from them the stances they took on other people's."""
+    credit = partial_credit()
+    grouped = {row["horizon"]: row["tally"] for row in predictions.tallies("horizon")}
+    horizon_rows = [
+        Row(Horizon(h).label, "", grouped.get(h, Tally()), grouped.get(h, Tally()).accuracy(credit))
+        for h in Horizon.values
+    ]
+    tally = total(grouped.values())
+    stance_row = next(iter(stance_rows(stances_taken(slug), {slug: tally})), None)
+    return {
+        "label": label,
+        "tally": tally,
+        "overall": tally.accuracy(credit),
+        "stance_row": stance_row,
+        "partial_credit": credit,
+        "horizon_rows": horizon_rows,
+        "horizon_chart": charts.accuracy_chart(
+            "horizon-chart",
+            f"{label}: accuracy by horizon, with 95% intervals",
+            [(r.label, r.accuracy, False) for r in horizon_rows],
+        ),
+        **probability_context(predictions, {slug: label}),
+    }

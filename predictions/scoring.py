@@ -18,9 +18,10 @@ worth 0, PARTIAL_CREDIT or 1 — the same continuity choice the point estimate m
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 # The two-sided 95% quantile of the standard normal distribution (not the rounded 1.96),
 # so the intervals match statistical tables to the last printed digit.
@@ -113,6 +114,38 @@ def total(tallies: Iterable[Tally]) -> Tally:
     return sum(tallies, Tally())
 
 
+# A stance is scored on the outcome it backed: an agreeing speaker on the prediction's own
+# outcome, a disputing one on the opposite. A dissent from a prediction that did not hold up
+# held up, and the reverse; "partially" is as partial for the dissent, and an unresolvable
+# prediction leaves its dissent unresolvable too.
+DISSENT = {
+    "held_up": "did_not_hold_up",
+    "did_not_hold_up": "held_up",
+    "partially": "partially",
+    "unresolvable": "unresolvable",
+}
+
+
+def stance_outcome(stance: str, outcome: str) -> str:
+    """The outcome as scored for a speaker who "agrees" or "disputes"; "" (not yet judged)
+    stays "" either way."""
+    if stance == "agrees" or not outcome:
+        return outcome
+    if stance == "disputes":
+        return DISSENT[outcome]
+    raise ValueError(f"A stance agrees or disputes, not {stance!r}.")
+
+
+def stance_tally(rows: Iterable[tuple[str, str, str, int]]) -> Tally:
+    """A speaker's stances counted as scored for them, from (stance, the prediction's status,
+    its outcome, how many) rows: a dissent from a prediction that held up counts as did not
+    hold up. A prediction still open or due leaves its stances pending."""
+    counts = dict.fromkeys((f.name for f in fields(Tally)), 0)
+    for stance, status, outcome, n in rows:
+        counts[stance_outcome(stance, outcome) if status == "resolved" else status] += n
+    return Tally(**counts)
+
+
 # Outcome values as scored: held up 1, partially PARTIAL_CREDIT, did not hold up 0.
 def outcome_value(outcome: str, partial_credit: float) -> float | None:
     """The score of an outcome, or None for outcomes that are not scored."""
@@ -159,27 +192,79 @@ def calibration(forecasts: Sequence[tuple[float, float]], buckets: int = 5) -> l
             raise ValueError(f"Probabilities and outcome values lie in [0, 1], not {(probability, value)}.")
         # min(): a probability of exactly 1.0 belongs to the top bucket, not a new one.
         members[min(int(probability * buckets), buckets - 1)].append((probability, value))
+    return [
+        _bucket(i, buckets, len(pairs), sum(p for p, _ in pairs), sum(v for _, v in pairs))
+        for i, pairs in enumerate(members)
+    ]
+
+
+def _bucket(i: int, buckets: int, n: int, probability_sum: float, observed_sum: float) -> CalibrationBucket:
+    """Calibration bucket `i` of `buckets` from its count and sums (empty when n is 0)."""
+    if not n:
+        return CalibrationBucket(i / buckets, (i + 1) / buckets, 0, None, None, None, None)
+    low, high = wilson_interval(observed_sum, n)
+    return CalibrationBucket(
+        i / buckets, (i + 1) / buckets, n, probability_sum / n, observed_sum / n, low, high
+    )
+
+
+# Stated probabilities are kept to three decimals (the model's DecimalField), so the tally
+# sums them exactly as whole thousandths; calibration has this many equal-width buckets.
+PROBABILITY_SCALE = 1000
+CALIBRATION_BUCKETS = 5
+
+
+@dataclass(frozen=True)
+class Stated:
+    """Stated probabilities of some predictions, summed exactly: how many, the sum of the
+    probabilities and the sum of their squares, in thousandths (p = 0.8 counts 800 and 640,000).
+
+    What the Brier score and calibration need from a group of predictions that share an
+    outcome, whatever PARTIAL_CREDIT is: Σ(p − v)² = Σp² − 2vΣp + v²n when every member has
+    the same outcome value v."""
+
+    n: int = 0
+    total: int = 0
+    squares: int = 0
+
+    def __add__(self, other: Stated) -> Stated:
+        return Stated(self.n + other.n, self.total + other.total, self.squares + other.squares)
+
+
+def stated_bucket(thousandths: int, buckets: int = CALIBRATION_BUCKETS) -> int:
+    """The calibration bucket of a probability given in thousandths (as `calibration` buckets it)."""
+    return min(thousandths * buckets // PROBABILITY_SCALE, buckets - 1)
+
+
+def _scored(by_outcome: Mapping[str, Stated], partial_credit: float) -> list[tuple[Fraction, Stated]]:
+    values = ((outcome_value(outcome, partial_credit), stated) for outcome, stated in by_outcome.items())
+    return [(Fraction(value), stated) for value, stated in values if value is not None and stated.n]
+
+
+def brier_from_sums(by_outcome: Mapping[str, Stated], partial_credit: float) -> float | None:
+    """`brier_score` of the predictions summed in `by_outcome` (outcome -> Stated), from the sums
+    alone; None when none of them is scored. Exact arithmetic, rounded once at the end."""
+    scored = _scored(by_outcome, partial_credit)
+    n = sum(stated.n for _, stated in scored)
+    if not n:
+        return None
+    scale = Fraction(PROBABILITY_SCALE)
+    squared = sum(
+        Fraction(s.squares) / scale**2 - 2 * v * Fraction(s.total) / scale + v * v * s.n for v, s in scored
+    )
+    return float(squared / n)
+
+
+def calibration_from_sums(
+    by_bucket: Mapping[int, Mapping[str, Stated]], partial_credit: float, buckets: int = CALIBRATION_BUCKETS
+) -> list[CalibrationBucket]:
+    """`calibration` of predictions summed per bucket (bucket -> outcome -> Stated)."""
     result = []
-    for i, pairs in enumerate(members):
-        n = len(pairs)
-        if n:
-            observed_sum = sum(value for _, value in pairs)
-            low, high = wilson_interval(observed_sum, n)
-            mean_probability: float | None = sum(p for p, _ in pairs) / n
-            observed: float | None = observed_sum / n
-        else:
-            low = high = mean_probability = observed = None
-        result.append(
-            CalibrationBucket(
-                low=i / buckets,
-                high=(i + 1) / buckets,
-                n=n,
-                mean_probability=mean_probability,
-                observed=observed,
-                observed_low=low,
-                observed_high=high,
-            )
-        )
+    for i in range(buckets):
+        scored = _scored(by_bucket.get(i, {}), partial_credit)
+        n = sum(stated.n for _, stated in scored)
+        probability_sum = float(Fraction(sum(s.total for _, s in scored), PROBABILITY_SCALE))
+        result.append(_bucket(i, buckets, n, probability_sum, float(sum(v * s.n for v, s in scored))))
     return result
 
 

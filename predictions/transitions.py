@@ -96,7 +96,7 @@ def changes(step: Step) -> dict[str, Any]:
     return TRANSITIONS[step.kind](step)
 
 
-def history_row(
+def history_row(  # noqa: PLR0913 - keyword-only, one per column of the history row
     prediction_id: int,
     *,
     from_status: str,

@@ -7,6 +7,9 @@ urlpatterns = [
     # The public scorecard is the site's home page.
     path("", views.scorecard, name="home"),
     path("scorecard/", views.scorecard, name="scorecard"),
+    # The scorecard menus' search (static/predictions/picker.js).
+    path("scorecard/speakers.json", views.picker_search, {"kind": "speakers"}, name="scorecard-speakers"),
+    path("scorecard/sources.json", views.picker_search, {"kind": "sources"}, name="scorecard-sources"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
     path("unattributed/", views.unattributed, name="unattributed"),
     path("predictions/<int:pk>/", views.prediction_detail, name="prediction-detail"),

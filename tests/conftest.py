@@ -8,13 +8,16 @@ import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
 from predictions.importing import import_path
-from predictions.models import Attribution, Horizon, Prediction, Source, Speaker
+from predictions.models import Attribution, Horizon, Prediction, Source, Speaker, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "state-of-ai-2026.yaml"
@@ -88,12 +91,10 @@ def make_prediction(source: Source):
     return make
 
 
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
+# The one mechanism for tests that need PostgreSQL: skipped when the suite runs on another
+# database (by the configured connection's vendor; no connection is opened to know it).
 requires_postgres = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "") == "", reason="needs PostgreSQL (set DATABASE_URL)"
+    connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
 )
 
 
@@ -162,3 +163,34 @@ def reviewers_group_after_flush(request: pytest.FixtureRequest) -> None:
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("predictions.migrations.0003_reviewers_group").forward(apps, None)
+
+
+@pytest.fixture
+def alice_client(client: Client, reviewer: User) -> Client:
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def carol(db: None) -> User:
+    """A second reviewer, for two people deciding on the same prediction."""
+    user = User.objects.create_user("carol", "carol@example.org", "password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user
+
+
+@pytest.fixture
+def make_due(make_prediction: Any) -> Any:
+    """A prediction the scheduler has flagged: due for review."""
+
+    def make(**fields: Any) -> Prediction:
+        values: dict[str, Any] = {
+            "stated_on": date(2025, 1, 31),
+            "due_on": date(2025, 12, 31),
+            "status": Status.DUE,
+            "flagged_at": timezone.now(),
+        }
+        values.update(fields)
+        return make_prediction(**values)
+
+    return make

@@ -91,7 +91,10 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
     # his 26. (3 + 0.5) / 5 = 70%, Wilson 30%–93% as worked above. Sebastian Raschka (9, none
     # scored) next; the panel row comes last and is never merged into a person's.
     lambert = rows.nth(0).locator("td")
-    assert rows.nth(0).locator("th").inner_text() == "Nathan Lambert"
+    assert rows.nth(0).locator("th a").inner_text() == "Nathan Lambert"
+    # Most of his predictions were attributed from the unlabelled transcript: marked, with a legend.
+    assert rows.nth(0).locator("th .inferred").inner_text() == "†"
+    assert page.locator("#inferred-legend").is_visible()
     assert [lambert.nth(i).inner_text() for i in range(9)] == [
         "26",
         "3",
@@ -103,7 +106,7 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
         "30%–93%",
         "5",
     ]
-    assert rows.nth(1).locator("th").inner_text() == "Sebastian Raschka"
+    assert rows.nth(1).locator("th a").inner_text() == "Sebastian Raschka"
     assert rows.nth(1).locator("td").nth(0).inner_text() == "9"
     panel = rows.nth(2).locator("td")
     assert rows.nth(2).locator("th").inner_text() == "Unattributed (panel)"
@@ -118,6 +121,10 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
     page.locator("#recently-resolved a", has_text="superhuman coder").click()
     page.wait_for_url("**/predictions/*/")
     assert page.locator(".prediction .status .badge").inner_text() == "Held up"
+    # Who said it, at which second of the video (3:03:38 = 11018 s), in his own words.
+    assert page.locator("#said").inner_text() == "Said by Nathan Lambert at 3:03:38"
+    assert page.locator("#moment-link").get_attribute("href").endswith("&t=11018s")
+    assert page.locator("#excerpt").inner_text().startswith("I think it's assigning completeness")
     assert page.locator("#history .actor").all_inner_texts() == ["Reviewer"]
     assert page.locator("#history .evidence a").get_attribute("href") == "https://example.org/a"
     assert "alice" not in page.content()

@@ -94,10 +94,13 @@ def scorecard(client) -> str:
     The filter menus' options are left out: they list every speaker and source, also those
     with no prediction (the seed names the host and both guests, one of them said
     something). Those carry no prediction and no history, so an export has no row for
-    them; every number on the page is still compared.
+    them. So is the "Stances taken" section: a history export carries each prediction's
+    own fields, not the stances others took on it (those come with the prediction file).
+    Every other number on the page is still compared.
     """
     html = client.get("/scorecard/").content.decode()
     html = re.sub(r'<option value="[^"]*"( selected)?>[^<]*</option>', "", html)
+    html = re.sub(r'<section aria-labelledby="stances-h">.*?</section>', "", html, flags=re.S)
     return re.sub(r"/predictions/\d+/", "/predictions/ID/", html)
 
 

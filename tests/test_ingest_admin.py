@@ -8,8 +8,16 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from predictions.ingest.models import Candidate, CandidateStatus
-from predictions.models import Attribution, Event, EventKind, Horizon, Prediction, Status
+from predictions.models import (
+    Attribution,
+    Candidate,
+    CandidateStatus,
+    Event,
+    EventKind,
+    Horizon,
+    Prediction,
+    Status,
+)
 
 
 @pytest.fixture

@@ -279,3 +279,31 @@ def test_the_command_sends_the_digest_now_when_asked(
     assert link(p) in message.body
     call_command("flag_due_predictions", "--as-of", "2027-01-01", "--notify")
     assert capsys.readouterr().out.splitlines()[-1] == "No digest to send."
+
+
+def test_the_reminder_stamps_only_predictions_still_due_when_it_went_out(
+    make_prediction: MakePrediction, reviewer, time_machine, monkeypatch
+) -> None:
+    """A reviewer may decide one of the listed predictions while the mail goes out: the
+    decided prediction must not be stamped as reminded (a later reopening would skip it)."""
+    waiting = make_prediction(claim="Still waiting.", due_on=date(2026, 12, 31))
+    decided = make_prediction(claim="Decided meanwhile.", due_on=date(2026, 12, 31))
+    time_machine.move_to(at(2027, 1, 1, 0, 5), tick=False)
+    flag_due(date(2027, 1, 1))
+    send_digest()
+    time_machine.move_to(at(2027, 1, 10, 0, 5), tick=False)
+    import predictions.notifications as notifications
+
+    real_send = notifications._send
+
+    def send_while_deciding(**kwargs: object) -> None:
+        decided.refresh_from_db()
+        resolve(decided, outcome=Outcome.HELD_UP, note="It shipped.", actor=Actor.of(reviewer))
+        real_send(**kwargs)
+
+    monkeypatch.setattr(notifications, "_send", send_while_deciding)
+    assert send_reminder(date(2027, 1, 10)) == 2
+    waiting.refresh_from_db()
+    decided.refresh_from_db()
+    assert waiting.reminded_at == at(2027, 1, 10, 0, 5)
+    assert decided.reminded_at is None

@@ -48,12 +48,14 @@ from predictions.models import (
     Prediction,
     Source,
     Speaker,
+    Stance,
+    StanceKind,
     Status,
     UnresolvableReason,
 )
 from predictions.scoring import Tally
 from predictions.tasks import flag_due, flag_one
-from predictions.views import timestamped_url
+from predictions.templatetags.links import timestamped_url
 
 pytestmark = pytest.mark.django_db
 
@@ -417,7 +419,8 @@ def test_a_youtube_source_links_to_the_moment(url: str, seconds: int | None, exp
 
 
 def make_many(n: int, source: Source, speakers: list[Speaker]) -> None:
-    """n predictions spread over speakers (and the panel), horizons, states and due years."""
+    """n predictions spread over speakers (and the panel), horizons, states, due years and
+    attributions, with a stance of the next speaker on every one (agreeing or disputing)."""
     outcomes = [Outcome.HELD_UP, Outcome.PARTIALLY, Outcome.DID_NOT_HOLD_UP, Outcome.UNRESOLVABLE, "", ""]
     rows = []
     for i in range(n):
@@ -428,7 +431,11 @@ def make_many(n: int, source: Source, speakers: list[Speaker]) -> None:
                 key=f"bulk-{i}",
                 claim=f"Bulk claim {i}",
                 speaker=(speaker_of := (speakers + [None])[i % (len(speakers) + 1)]),
-                attribution=Attribution.NAMED if speaker_of else Attribution.UNATTRIBUTED,
+                attribution=(
+                    (Attribution.INFERRED if i % 3 else Attribution.NAMED)
+                    if speaker_of
+                    else Attribution.UNATTRIBUTED
+                ),
                 horizon=Horizon.values[i % 3],
                 stated_on=date(2026, 1, 31),
                 due_on=date(2026 + i % 120, 12, 31),
@@ -441,6 +448,16 @@ def make_many(n: int, source: Source, speakers: list[Speaker]) -> None:
             )
         )
     Prediction.objects.bulk_create(rows)
+    made = Prediction.objects.filter(source=source, key__startswith="bulk-").values_list("pk", flat=True)
+    Stance.objects.bulk_create(
+        Stance(
+            prediction_id=pk,
+            speaker=speakers[i % len(speakers)],
+            stance=StanceKind.values[i % 2],
+            attribution=Attribution.NAMED if i % 4 else Attribution.INFERRED,
+        )
+        for i, pk in enumerate(made.order_by("pk"))
+    )
 
 
 def queries_for(url: str) -> tuple[int, object]:
@@ -474,6 +491,8 @@ def test_the_number_of_queries_is_the_same_at_10_and_1000_predictions(
     at_1000, response = queries_for(url)
     assert tracked(response) == 1000 // share
     assert at_1000 == at_10
+    if url == "/scorecard/":  # the stances were counted too, whatever their number
+        assert sum(row.agrees + row.disputes for row in response.context["stance_rows"]) == 1000
 
 
 def tracked(response: object) -> int:

@@ -17,8 +17,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from ..models import Attribution, Event, Horizon, Prediction, Source, Speaker, Status
-from ..views import UNATTRIBUTED, public_actor, speaker_url
+from ..filtering import FilterError, parse
+from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
+from ..templatetags.links import speaker_url
+from ..views import public_actor
 from .errors import BadParameter
 from .schemas import (
     ErrorOut,
@@ -125,30 +127,15 @@ class PredictionFilters(Schema):
 
 
 def filtered(filters: PredictionFilters) -> QuerySet[Prediction]:
-    predictions = Prediction.objects.all()
-    if filters.speaker == UNATTRIBUTED:
-        predictions = predictions.unattributed()
-    elif filters.speaker:
-        speaker = Speaker.objects.filter(slug=filters.speaker).values_list("pk", flat=True).first()
-        if speaker is None:
-            raise BadParameter("speaker", f"no speaker {filters.speaker!r} (see /api/speakers).")
-        predictions = predictions.filter(speaker_id=speaker)
-    if filters.source:
-        source = Source.objects.filter(slug=filters.source).values_list("pk", flat=True).first()
-        if source is None:
-            raise BadParameter("source", f"no source {filters.source!r} (see /api/sources).")
-        predictions = predictions.filter(source_id=source)
-    if filters.attribution:
-        predictions = predictions.filter(attribution=filters.attribution)
-    if filters.horizon:
-        predictions = predictions.filter(horizon=filters.horizon)
-    if filters.status:
-        predictions = predictions.filter(status=filters.status)
-    if filters.due_from:
-        predictions = predictions.filter(due_on__gte=filters.due_from)
-    if filters.due_to:
-        predictions = predictions.filter(due_on__lte=filters.due_to)
-    return predictions
+    """The service's filters (filtering.py) for who, where, which horizon and attribution;
+    the API's own for status and the due range."""
+    shared = {name: getattr(filters, name) for name in ("speaker", "source", "horizon", "attribution")}
+    try:
+        predictions = parse(shared, allowed=tuple(shared)).apply(Prediction.objects.all())
+    except FilterError as e:
+        raise BadParameter(e.name, str(e).removeprefix(f"{e.name}: ")) from None
+    conditions = {"status": filters.status, "due_on__gte": filters.due_from, "due_on__lte": filters.due_to}
+    return predictions.filter(**{name: value for name, value in conditions.items() if value})
 
 
 def encode_cursor(due_on: date, pk: int) -> str:

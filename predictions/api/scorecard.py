@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from ..models import Horizon
-from ..scorecard import speaker_horizon_tallies
+from ..models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Horizon
+from ..scorecard import Row, partial_credit, row_order, speaker_horizon_tallies
 from ..scoring import Accuracy, Tally, total
-from ..views import UNATTRIBUTED, UNATTRIBUTED_LABEL, Row, partial_credit, row_order, speaker_url
+from ..templatetags.links import speaker_url
 from .predictions import ERRORS, PredictionFilters, filtered
 from .schemas import ScorecardOut
 

@@ -44,14 +44,34 @@ def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
         raise ImportProblems([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})."]) from e
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (json.loads would keep the last silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(f"key {key!r} appears twice")
+        data[key] = value
+    return data
+
+
 def _jsonl_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as e:
             yield number, None, f"row {number}: not valid JSON ({e.msg})"
+            continue
+        except DuplicateKey as e:
+            yield number, None, f"row {number}: {e}"
+            continue
+        except RecursionError:
+            yield number, None, f"row {number}: nested too deeply"
             continue
         if not isinstance(data, dict):
             yield number, None, f"row {number}: a row must be a JSON object"
@@ -67,9 +87,11 @@ def _csv_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
         return
     missing = [name for name in EXPORT_FIELDS if name in REQUIRED_FIELDS and name not in header]
     unknown = [name for name in header if name not in EXPORT_FIELDS]
-    if missing or unknown:
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if missing or unknown or twice:
         what = [f"missing column(s) {', '.join(missing)}"] if missing else []
         what += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        what += [f"column(s) given twice {', '.join(twice)}"] if twice else []
         yield 0, None, f"file: header: {'; '.join(what)}"
         return
     number = 0
@@ -110,20 +132,21 @@ class _Gathered:
     actors: set[str] = field(default_factory=set)
 
 
-def _same(
-    seen: dict[Any, tuple[Any, int]], ident: Any, value: Any, number: int, name: str, problems: list[str]
-) -> None:
+def _same(seen: dict[Any, tuple[Any, int]], ident: Any, value: Any, number: int, name: str) -> list[str]:
     """Remember the first row's value for `ident`; name every field a later row contradicts."""
     if ident not in seen:
         seen[ident] = (value, number)
-        return
+        return []
     first, first_row = seen[ident]
     if isinstance(value, dict):
-        for key, v in value.items():
-            if first[key] != v:
-                problems.append(f"{name}: {key}: {v!r} differs from row {first_row} ({first[key]!r})")
-    elif first != value:
-        problems.append(f"{name}: differs from row {first_row} ({first!r} there, {value!r} here)")
+        return [
+            f"{name}: {key}: {v!r} differs from row {first_row} ({first[key]!r})"
+            for key, v in value.items()
+            if first[key] != v
+        ]
+    if first != value:
+        return [f"{name}: differs from row {first_row} ({first!r} there, {value!r} here)"]
+    return []
 
 
 def _gather(path: Path, fmt: str) -> _Gathered:
@@ -135,11 +158,13 @@ def _gather(path: Path, fmt: str) -> _Gathered:
             continue
         name = f'row {number} (key "{row.key}")'
         if row.speaker:
-            _same(gathered.speakers, row.speaker, row.speaker_name, number, f"{name}: speaker_name", problems)
+            problems += _same(
+                gathered.speakers, row.speaker, row.speaker_name, number, f"{name}: speaker_name"
+            )
         source = {column: getattr(row, name) for name, column in SOURCE_FIELDS.items()}
-        _same(gathered.sources, row.source, source, number, name, problems)
+        problems += _same(gathered.sources, row.source, source, number, name)
         prediction = {f: getattr(row, f) for f in ("speaker", *PREDICTION_FIELDS)}
-        _same(gathered.predictions, (row.source, row.key), prediction, number, name, problems)
+        problems += _same(gathered.predictions, (row.source, row.key), prediction, number, name)
         if row.event is not None:
             gathered.actors.add(row.actor)
     if not problems and not gathered.predictions:

@@ -7,32 +7,25 @@ Importing the same file twice changes nothing.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.db import transaction
 from pydantic import ValidationError
 
 from ..decisions import Actor, record_attribution
 from ..models import Prediction, Source, Speaker, Stance, default_due_on
-from ..schemas import PREDICTION_FIELDS, PredictionFile
+from ..schemas import PREDICTION_FIELDS, PredictionFile, PredictionIn, SourceIn, SpeakerIn
 from .base import ImportProblems, ImportResult, upsert
+from .reading import read_document
 
 # Who an import's history rows name.
 IMPORTER = Actor(user=None, name="import")
 
 
 def read_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ImportProblems([f"{path}: cannot read the file ({e.strerror})."]) from e
-    try:
-        # YAML is a superset of JSON, so one parser reads both formats.
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ImportProblems([f"{path}: not valid YAML or JSON ({e})."]) from e
+    return read_document(path)
 
 
 def _record_name(data: Any, loc: tuple[Any, ...]) -> str:
@@ -76,49 +69,61 @@ def parse(data: Any) -> PredictionFile:
 
 
 def _cross_check(parsed: PredictionFile) -> list[str]:
-    problems: list[str] = []
-    for kind, items, ident in (
-        ("speakers", parsed.speakers, "slug"),
-        ("sources", parsed.sources, "slug"),
-    ):
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            value = getattr(item, ident)
-            if value in seen:
-                problems.append(f'{kind}[{i}] (slug "{value}"): slug: appears twice in the file')
-            seen.add(value)
+    """What the records say about each other and about the database, record by record."""
+    problems = _twice("speakers", parsed.speakers) + _twice("sources", parsed.sources)
     speakers = {s.slug for s in parsed.speakers} | set(
         Speaker.objects.filter(slug__in=_speakers_named(parsed)).values_list("slug", flat=True)
     )
-    sources = {s.slug: s for s in parsed.sources}
-    known_sources = dict(
+    published = dict(
         Source.objects.filter(slug__in={p.source for p in parsed.predictions}).values_list(
             "slug", "published_on"
         )
-    )
+    ) | {s.slug: s.published_on for s in parsed.sources}
     seen_keys: set[tuple[str, str]] = set()
     for i, p in enumerate(parsed.predictions):
         name = f'predictions[{i}] (key "{p.key}")'
         if (p.source, p.key) in seen_keys:
             problems.append(f"{name}: key: appears twice for source {p.source!r}")
         seen_keys.add((p.source, p.key))
-        if p.speaker and p.speaker not in speakers:
-            problems.append(f"{name}: speaker: unknown speaker {p.speaker!r}")
-        for j, stance in enumerate(p.stances):
-            if stance.speaker not in speakers:
-                problems.append(f"{name}: stances.{j}.speaker: unknown speaker {stance.speaker!r}")
-            elif stance.speaker == p.speaker:
-                problems.append(f"{name}: stances.{j}.speaker: the speaker who made the prediction")
-        if p.source not in sources and p.source not in known_sources:
+        problems += [f"{name}: {problem}" for problem in _who_problems(p, speakers)]
+        if p.source not in published:
             problems.append(f"{name}: source: unknown source {p.source!r}")
             continue
-        stated = p.stated_on or (
-            sources[p.source].published_on if p.source in sources else known_sources[p.source]
-        )
-        due = p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said)
-        if due < stated:
-            problems.append(f"{name}: due_on: {due} is before stated_on {stated}")
+        problems += [f"{name}: {problem}" for problem in _date_problems(p, published[p.source])]
     return problems
+
+
+def _twice(kind: str, items: list[SpeakerIn] | list[SourceIn]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for i, item in enumerate(items):
+        if item.slug in seen:
+            problems.append(f'{kind}[{i}] (slug "{item.slug}"): slug: appears twice in the file')
+        seen.add(item.slug)
+    return problems
+
+
+def _who_problems(p: PredictionIn, speakers: set[str]) -> list[str]:
+    problems = []
+    if p.speaker and p.speaker not in speakers:
+        problems.append(f"speaker: unknown speaker {p.speaker!r}")
+    for j, stance in enumerate(p.stances):
+        if stance.speaker not in speakers:
+            problems.append(f"stances.{j}.speaker: unknown speaker {stance.speaker!r}")
+        elif stance.speaker == p.speaker:
+            problems.append(f"stances.{j}.speaker: the speaker who made the prediction")
+    return problems
+
+
+def _date_problems(p: PredictionIn, source_published: date) -> list[str]:
+    stated = p.stated_on or source_published
+    try:
+        due = p.due_on or default_due_on(p.horizon, stated, p.horizon_as_said)
+    except (ValueError, OverflowError):
+        return [f"horizon_as_said: {p.horizon_as_said!r} puts the due date past 9999-12-31"]
+    if due < stated:
+        return [f"due_on: {due} is before stated_on {stated}"]
+    return []
 
 
 def _speakers_named(parsed: PredictionFile) -> set[str]:

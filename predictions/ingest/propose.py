@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from predictions.models import Attribution, Source, Speaker
 
+from ..models import Candidate, CandidateStatus
 from .document import Block, BlockKind, Document, section_path, split_sentences
 from .forward import (
     HorizonReading,
@@ -29,7 +30,6 @@ from .forward import (
     read_horizon,
     speaks_of_future,
 )
-from .models import Candidate, CandidateStatus
 from .transcript import Cue, best_passage, best_score
 
 SECTION_MAX = 300  # Candidate.section / Prediction.section

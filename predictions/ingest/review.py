@@ -18,7 +18,7 @@ from predictions.decisions import Actor, DecisionError
 from predictions.models import Attribution, EventKind, Prediction, Speaker, Status
 from predictions.transitions import Step, history_row
 
-from .models import Candidate, CandidateStatus
+from ..models import Candidate, CandidateStatus
 
 KEY_MAX = 60  # of Prediction.key's 120, leaving room for a "-2" suffix
 

@@ -5,14 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from predictions.exporting import (
-    FORMATS,
-    UNATTRIBUTED,
-    ExportError,
-    count_rows,
-    parse_filters,
-    stream_export,
-)
+from predictions.exporting import FORMATS, count_rows, stream_export
+from predictions.filtering import FilterError, Filters, parse
+from predictions.models import UNATTRIBUTED
 from predictions.schemas import export_json_schema
 
 
@@ -43,35 +38,41 @@ class Command(BaseCommand):
         if fmt is None:
             raise CommandError("--format: give csv or jsonl (or --schema for the row format).")
         try:
-            filters = parse_filters(
+            filters = parse(
                 {name: options[name] for name in ("since", "until", "speaker", "source", "horizon")}
             )
-        except ExportError as e:
+        except FilterError as e:
             raise CommandError(str(e)) from e
         output: Path | None = options["output"]
         if output is None:
             for chunk in stream_export(fmt, filters, public=bool(options["public"])):
                 self.stdout.write(chunk, ending="")
             return
-        try:
-            handle = output.open("w", encoding="utf-8", newline="")
-        except OSError as e:
-            raise CommandError(f"--output: cannot write {output} ({e.strerror}).") from e
-        # A progress bar only for a person watching: never in a pipe, a log or cron mail.
-        bar = tqdm(total=count_rows(filters), unit="row", desc="export") if sys.stderr.isatty() else None
-        written = 0
-
-        def count(n: int) -> None:
-            nonlocal written
-            written += n
-            if bar is not None:
-                bar.update(n)
-
-        with handle:
-            try:
-                for chunk in stream_export(fmt, filters, public=bool(options["public"]), on_rows=count):
-                    handle.write(chunk)
-            finally:
-                if bar is not None:
-                    bar.close()
+        written = write_file(output, fmt, filters, public=bool(options["public"]))
         self.stderr.write(f"Wrote {written} row(s) to {output}.")
+
+
+def write_file(output: Path, fmt: str, filters: Filters, *, public: bool) -> int:
+    """Write the export to `output`; how many rows. A progress bar only for a person
+    watching: never in a pipe, a log or cron mail."""
+    try:
+        handle = output.open("w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise CommandError(f"--output: cannot write {output} ({e.strerror}).") from e
+    bar = tqdm(total=count_rows(filters), unit="row", desc="export") if sys.stderr.isatty() else None
+    written = 0
+
+    def count(n: int) -> None:
+        nonlocal written
+        written += n
+        if bar is not None:
+            bar.update(n)
+
+    with handle:
+        try:
+            for chunk in stream_export(fmt, filters, public=public, on_rows=count):
+                handle.write(chunk)
+        finally:
+            if bar is not None:
+                bar.close()
+    return written

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from predictions.models import Attribution, Horizon, Prediction, Source, Speaker
+from .catalogue import Source, Speaker
+from .choices import Attribution, Horizon
+from .prediction import Prediction
 
 
 class CandidateStatus(models.TextChoices):

@@ -1,135 +1,61 @@
-"""The prediction tracker's data: who said what would happen, by when, and every decision since.
-
-A prediction's current status and outcome live on the prediction; every change to them is
-also an `Event` row, written in the same transaction (see `decisions.py` and `tasks.py`).
-Events are append-only: the model refuses updates and deletes, and database triggers
-(migration 0002) refuse them for any other path too.
-"""
+"""A prediction: who said what would happen, where, by when, and where it stands now; and
+the stances other speakers took on it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, ExtractYear, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
+from ..scoring import Stated, Tally, stance_outcome, stance_tally
+from .catalogue import Source, Speaker
+from .choices import (
+    ATTRIBUTED,
+    UNATTRIBUTED_LABEL,
+    Attribution,
+    Horizon,
+    Outcome,
+    StanceKind,
+    Status,
+    UnresolvableReason,
+)
+from .tally import stated_from_predictions, stated_from_table, tallies_from_table, tally_rows
 
-class Horizon(models.TextChoices):
-    NEAR = "near", "Near term"
-    MEDIUM = "medium", "Medium term"
-    LONG = "long", "Long term"
-
-
-class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    DUE = "due", "Due for review"
-    RESOLVED = "resolved", "Resolved"
-
-
-class Outcome(models.TextChoices):
-    HELD_UP = "held_up", "Held up"
-    PARTIALLY = "partially", "Partially held up"
-    DID_NOT_HOLD_UP = "did_not_hold_up", "Did not hold up"
-    UNRESOLVABLE = "unresolvable", "Unresolvable"
-
-
-class UnresolvableReason(models.TextChoices):
-    TOO_VAGUE = "too_vague", "Too vague to judge"
-    CONDITION_NEVER_AROSE = "condition_never_arose", "The condition never arose"
-    NOT_YET_KNOWABLE = "not_yet_knowable", "Not yet knowable"
-    OTHER = "other", "Other (see note)"
-
-
-class Attribution(models.TextChoices):
-    """How the speaker of a prediction is known."""
-
-    NAMED = "named", "Named in the source's text"
-    TRANSCRIPT = "transcript", "From a labelled transcript"
-    INFERRED = "inferred", "Inferred from an unlabelled transcript"
-    UNATTRIBUTED = "unattributed", "Unattributed"
-
-
-class StanceKind(models.TextChoices):
-    AGREES = "agrees", "Agrees"
-    DISPUTES = "disputes", "Disputes"
-
-
-class SourceKind(models.TextChoices):
-    PODCAST = "podcast", "Podcast"
-    ARTICLE = "article", "Article"
-    TALK = "talk", "Talk"
-    INTERVIEW = "interview", "Interview"
-    PAPER = "paper", "Paper"
-    POST = "post", "Post"
-    OTHER = "other", "Other"
-
-
-# Default horizons (documented in README.md); every due date stays editable per prediction.
-MEDIUM_TERM_YEARS = 3
-LONG_TERM_YEARS = 20
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
-
-
-def default_due_on(horizon: str, stated_on: date, horizon_as_said: str = "") -> date:
-    """The due date a horizon implies, before any per-prediction edit.
-
-    Near term runs to the end of the year it was said in; medium and long term add a
-    fixed number of years; "N years out" said explicitly wins over the default.
-    """
-    said = horizon_as_said.strip().lower()
-    if said.endswith("years out") and said.split()[0].isdigit():
-        return add_years(stated_on, int(said.split()[0]))
-    if horizon == Horizon.NEAR:
-        return date(stated_on.year, 12, 31)
-    if horizon == Horizon.MEDIUM:
-        return add_years(stated_on, MEDIUM_TERM_YEARS)
-    if horizon == Horizon.LONG:
-        return add_years(stated_on, LONG_TERM_YEARS)
-    raise ValueError(f"unknown horizon {horizon!r}")
-
-
-class Speaker(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    bio = models.CharField(max_length=500, blank=True, help_text="Short bio or affiliation.")
-    url = models.URLField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Source(models.Model):
-    title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.PODCAST)
-    url = models.URLField(blank=True)
-    published_on = models.DateField()
-
-    class Meta:
-        ordering = ["-published_on", "title"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-# The attributions that name a speaker; the scorecard's strict filter keeps the first two.
-ATTRIBUTED = [Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED]
-ATTESTED = [Attribution.NAMED, Attribution.TRANSCRIPT]
+# One filtered COUNT per Tally field (scoring.Tally), all in the same GROUP BY query.
+TALLY_COUNTS = {
+    "held_up": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.HELD_UP)),
+    "partially": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.PARTIALLY)),
+    "did_not_hold_up": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.DID_NOT_HOLD_UP)),
+    "unresolvable": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.UNRESOLVABLE)),
+    "open": models.Count("pk", filter=Q(status=Status.OPEN)),
+    "due": models.Count("pk", filter=Q(status=Status.DUE)),
+}
 
 
 class PredictionQuerySet(models.QuerySet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The Q of each filter() call, so tallies() can put the same question to the tally
+        # table (models/tally.py checks that they rebuild exactly this WHERE clause).
+        self._tally_filters: tuple[Q, ...] | None = ()
+
+    def _clone(self) -> PredictionQuerySet:
+        clone = super()._clone()
+        clone._tally_filters = self._tally_filters
+        return clone
+
+    def filter(self, *args: Any, **kwargs: Any) -> PredictionQuerySet:
+        clone = super().filter(*args, **kwargs)
+        if self._tally_filters is not None:
+            clone._tally_filters = (*self._tally_filters, Q(*args, **kwargs))
+        return clone
+
     def flaggable(self, as_of: date) -> PredictionQuerySet:
         """Open predictions whose due date (or deferral) has arrived by `as_of`.
 
@@ -148,8 +74,57 @@ class PredictionQuerySet(models.QuerySet):
     def open(self) -> PredictionQuerySet:
         return self.filter(status=Status.OPEN)
 
+    def not_yet_due(self) -> PredictionQuerySet:
+        """Open and never deferred: waiting for the due date the speaker gave."""
+        return self.open().filter(review_after__isnull=True)
+
+    def deferred(self) -> PredictionQuerySet:
+        """Open again after a reviewer deferred it: back in the queue on review_after."""
+        return self.open().filter(review_after__isnull=False)
+
+    def tallies(self, *group_by: str) -> list[dict[str, Any]]:
+        """One row per group: the `group_by` values and their "tally" (scoring.Tally), in
+        one GROUP BY query whatever the number of predictions. "due_year" groups by the
+        year of the due date.
+
+        Read from the tally table (models/tally.py) when it keeps every dimension the
+        filters and groups name; otherwise counted from the predictions."""
+        rows = tally_rows(self, group_by)
+        if rows is not None:
+            return tallies_from_table(rows, group_by)
+        counted = self.annotate(due_year=ExtractYear("due_on")) if "due_year" in group_by else self
+        return [
+            {**{name: row[name] for name in group_by}, "tally": Tally(**{k: row[k] for k in TALLY_COUNTS})}
+            for row in counted.values(*group_by).annotate(**TALLY_COUNTS).order_by()
+        ]
+
+    def stated(self, *group_by: str) -> list[dict[str, Any]]:
+        """Stated probabilities summed per group, state (scoring.Tally's field names) and
+        calibration bucket: rows of the `group_by` values, "state", "probability_bin" and
+        "stated" (scoring.Stated), for the Brier score and calibration."""
+        rows = tally_rows(self, [*group_by, "probability_bin"])
+        summed = (
+            stated_from_table(rows, group_by) if rows is not None else stated_from_predictions(self, group_by)
+        )
+        return [
+            {
+                **{name: row[name] for name in (*group_by, "state", "probability_bin")},
+                "stated": Stated(row["stated"], int(row["total"] or 0), int(row["squares"] or 0)),
+            }
+            for row in summed
+        ]
+
     def unattributed(self) -> PredictionQuerySet:
         return self.filter(speaker__isnull=True)
+
+
+# Longest text a field takes, in characters: import, admin and database (migration 0007)
+# alike. Far above any real claim or quote (the seed's longest quote is under 700), low
+# enough that one record cannot turn a public page into megabytes.
+CLAIM_MAX = 1_000
+QUOTE_MAX = 5_000
+CRITERIA_MAX = 2_000
+NOTE_MAX = 5_000
 
 
 class Prediction(models.Model):
@@ -157,8 +132,10 @@ class Prediction(models.Model):
     key = models.SlugField(
         max_length=120, help_text="Stable identifier within the source, used by import and export."
     )
-    claim = models.TextField(help_text="One testable sentence.")
-    quote = models.TextField(blank=True, help_text="The words or paraphrase as the source has it.")
+    claim = models.TextField(max_length=CLAIM_MAX, help_text="One testable sentence.")
+    quote = models.TextField(
+        max_length=QUOTE_MAX, blank=True, help_text="The words or paraphrase as the source has it."
+    )
     speaker = models.ForeignKey(
         Speaker,
         on_delete=models.PROTECT,
@@ -192,7 +169,9 @@ class Prediction(models.Model):
     horizon_as_said = models.CharField(max_length=100, default="unstated")
     stated_on = models.DateField()
     due_on = models.DateField()
-    resolution_criteria = models.TextField(help_text="What would count as holding up.")
+    resolution_criteria = models.TextField(
+        max_length=CRITERIA_MAX, help_text="What would count as holding up."
+    )
     probability = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -250,6 +229,16 @@ class Prediction(models.Model):
                 name="prediction_probability_0_1",
             ),
             models.CheckConstraint(condition=~Q(claim=""), name="prediction_claim_not_empty"),
+            *(
+                models.CheckConstraint(
+                    condition=LessThanOrEqual(Length(name), limit), name=f"prediction_{name}_length"
+                )
+                for name, limit in (
+                    ("claim", CLAIM_MAX),
+                    ("quote", QUOTE_MAX),
+                    ("resolution_criteria", CRITERIA_MAX),
+                )
+            ),
             models.CheckConstraint(
                 condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
                 | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),
@@ -264,8 +253,30 @@ class Prediction(models.Model):
                 name="prediction_open_due",
                 condition=Q(status=Status.OPEN),
             ),
-            # The admin's review queue: due for review, oldest due first.
-            models.Index(fields=["status", "due_on"], name="prediction_status_due"),
+            # The admin's review queue (admin/filters.py ReviewQueueFilter): one status, oldest
+            # due first, ties by id — due for review, open, resolved; "all" reads
+            # prediction_due_id below. The id makes the ORDER BY an index walk, not a sort.
+            models.Index(fields=["status", "due_on", "id"], name="prediction_status_due_id"),
+            # The queue's "deferred" choice: open with a review date, a few among many open.
+            models.Index(
+                fields=["due_on", "id"],
+                name="prediction_deferred_due_id",
+                condition=Q(status=Status.OPEN, review_after__isnull=False),
+            ),
+            # The scorecard's "Coming due next" (scorecard.coming_due): open, by the date it
+            # comes back to the queue.
+            models.Index(
+                Coalesce("review_after", "due_on"),
+                F("id"),
+                name="prediction_next_review",
+                condition=Q(status=Status.OPEN),
+            ),
+            # The scorecard's "Recently resolved" (scorecard.recently_resolved), read backwards.
+            models.Index(
+                fields=["resolved_at", "id"],
+                name="prediction_recently_resolved",
+                condition=Q(status=Status.RESOLVED),
+            ),
             # The API's prediction list and the calendars: keyset pages on (due_on, id), so
             # a page is an index range scan however deep it is.
             models.Index(fields=["due_on", "id"], name="prediction_due_id"),
@@ -280,7 +291,7 @@ class Prediction(models.Model):
 
     @property
     def speaker_label(self) -> str:
-        return self.speaker.name if self.speaker_id else "Unattributed (panel)"
+        return self.speaker.name if self.speaker_id else UNATTRIBUTED_LABEL
 
     def clean(self) -> None:
         if self.stated_on and self.due_on and self.due_on < self.stated_on:
@@ -289,6 +300,33 @@ class Prediction(models.Model):
             raise ValidationError(
                 {"attribution": "Choose a speaker and how they are known, or neither (unattributed)."}
             )
+
+
+class StanceQuerySet(models.QuerySet):
+    def tallies(self, *group_by: str) -> list[dict[str, Any]]:
+        """One row per group: the `group_by` values, how many stances "agrees" and "disputes",
+        how many were "inferred" from an unlabelled transcript, and their "tally" as scored for
+        the speakers who took them (scoring.stance_tally), from one GROUP BY query whatever the
+        number of stances."""
+        rows = (
+            self.values(*group_by, "stance", "attribution", "prediction__status", "prediction__outcome")
+            .annotate(n=models.Count("pk"))
+            .order_by()
+        )
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row[name] for name in group_by), []).append(row)
+        return [
+            {
+                **dict(zip(group_by, values, strict=True)),
+                **{kind: sum(r["n"] for r in members if r["stance"] == kind) for kind in StanceKind.values},
+                "inferred": sum(r["n"] for r in members if r["attribution"] == Attribution.INFERRED),
+                "tally": stance_tally(
+                    (r["stance"], r["prediction__status"], r["prediction__outcome"], r["n"]) for r in members
+                ),
+            }
+            for values, members in groups.items()
+        ]
 
 
 class Stance(models.Model):
@@ -304,6 +342,8 @@ class Stance(models.Model):
     attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
     attribution_note = models.CharField(max_length=1000, blank=True)
 
+    objects = StanceQuerySet.as_manager()
+
     class Meta:
         ordering = ["prediction", "speaker"]
         constraints = [
@@ -317,92 +357,11 @@ class Stance(models.Model):
     def __str__(self) -> str:
         return f"{self.speaker} {self.get_stance_display().lower()}: {self.prediction}"
 
+    @property
+    def scored_outcome(self) -> str:
+        """The prediction's outcome as scored for this stance; "" while it is not yet judged."""
+        prediction = self.prediction
+        return stance_outcome(self.stance, prediction.outcome) if prediction.status == Status.RESOLVED else ""
 
-class EventKind(models.TextChoices):
-    FLAGGED = "flagged", "Flagged due for review"
-    RESOLVED = "resolved", "Resolved"
-    RERESOLVED = "re_resolved", "Re-resolved"
-    DEFERRED = "deferred", "Deferred"
-    REOPENED = "reopened", "Reopened"
-    ACCEPTED = "accepted", "Accepted from a candidate"
-    ATTRIBUTED = "attributed", "Attribution changed"
-
-
-class AppendOnlyError(Exception):
-    """History rows are never changed or removed once written."""
-
-
-class EventQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        raise AppendOnlyError("History rows cannot be updated.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("History rows cannot be deleted.")
-
-
-class Event(models.Model):
-    """One entry in a prediction's history: a flag, a decision, a deferral or a reopening."""
-
-    prediction = models.ForeignKey(Prediction, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
-    at = models.DateTimeField(help_text="When it happened.")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="prediction_events",
-    )
-    # Who, by name: the reviewer's username, "scheduler", or a reviewer from an imported
-    # history who has no account here.
-    actor_name = models.CharField(max_length=150)
-    from_status = models.CharField(max_length=10, choices=Status.choices)
-    to_status = models.CharField(max_length=10, choices=Status.choices)
-    from_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
-    review_after = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    evidence = models.JSONField(default=list, blank=True, help_text="Evidence links (URLs).")
-
-    objects = EventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
-        indexes = [
-            models.Index(fields=["prediction", "at"], name="event_prediction_at"),
-            models.Index(fields=["at", "id"], name="event_at_id"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.actor_name} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("History rows cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("History rows cannot be deleted.")
-
-
-class JobRun(models.Model):
-    """The scheduler's health: when each scheduled job last started and last succeeded."""
-
-    name = models.CharField(max_length=100, unique=True)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-# A job is late when it has not succeeded for this long (daily job + slack).
-JOB_LATE_AFTER = timedelta(hours=26)
-
-
-# Candidates (proposed by `manage.py ingest_summary`) live with the ingest code; imported
-# here so that Django registers them as this app's model.
-from .ingest.models import Candidate  # noqa: E402, F401
+    def get_scored_outcome_display(self) -> str:
+        return Outcome(self.scored_outcome).label if self.scored_outcome else ""

@@ -1,8 +1,7 @@
 """The admin's "Candidates" list: predictions proposed by `manage.py ingest_summary`, for a
 reviewer to accept, merge into an existing prediction, or reject.
 
-Registered on the default admin site from `PredictionsConfig.ready()`, so it does not touch
-the predictions admin module. Every staff member may read candidates; only holders of
+Every staff member may read candidates; only holders of
 `predictions.resolve_prediction` may decide. Nobody edits a candidate in place: the accept
 page carries the edits (claim, speaker, horizon, due date) into the new prediction.
 """
@@ -21,12 +20,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.text import Truncator
 
-from .decisions import Actor, DecisionError
-from .ingest import review
-from .ingest.models import Candidate, CandidateStatus
-from .models import Attribution, Horizon, Prediction, Speaker
-
-RESOLVE_PERMISSION = "predictions.resolve_prediction"
+from ..decisions import Actor, DecisionError
+from ..ingest import review
+from ..models import Attribution, Candidate, CandidateStatus, Horizon, Prediction, Speaker
+from .access import StaffMayReadMixin, may_decide
 
 
 class AcceptForm(forms.Form):
@@ -67,7 +64,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin):
+class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
     list_display = ["short_claim", "section", "horizon", "due_on", "speaker_label", "passage_state", "status"]
     list_filter = ["status", "horizon", "attribution", "source"]
     search_fields = ["text", "claim", "section"]
@@ -96,12 +93,6 @@ class CandidateAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # candidates come from ingest_summary
 
@@ -112,7 +103,7 @@ class CandidateAdmin(admin.ModelAdmin):
         return False  # a rejected candidate stays, so a re-ingest does not propose it again
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(RESOLVE_PERMISSION)
+        return may_decide(request)
 
     @admin.display(description="claim", ordering="claim")
     def short_claim(self, obj: Candidate) -> str:

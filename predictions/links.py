@@ -1,0 +1,28 @@
+"""Which links may be clickable: only http(s). One rule for the public pages, the admin's
+history and the import, so a `javascript:` or `data:` link is text everywhere and is
+refused at the door."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_link(url: str) -> bool:
+    return urlsplit(url.strip()).scheme.lower() in WEB_SCHEMES
+
+
+def safe_href(url: str) -> str:
+    """The URL when it may be a link's href, else "" (show it as text)."""
+    return url if is_web_link(url) else ""
+
+
+def link_or_text(url: str) -> SafeString:
+    """An evidence link as the admin shows it: a link for http(s), escaped text otherwise."""
+    if safe_href(url):
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url)
+    return format_html("{}", url)

@@ -1,0 +1,40 @@
+"""The prediction tracker's data: who said what would happen, by when, and every decision since.
+
+A prediction's current status and outcome live on the prediction; every change to them is
+also an `Event` row, written in the same transaction (see `decisions.py` and `tasks.py`).
+Events are append-only: the model refuses updates and deletes, and database triggers
+(migration 0002) refuse them for any other path too. The scorecard's counts are kept by
+other triggers in `TallyRow` (migration 0008, `tally.py`).
+"""
+
+from .candidate import Candidate, CandidateStatus
+from .catalogue import Source, Speaker
+from .choices import (
+    ATTESTED,
+    ATTRIBUTED,
+    LONG_TERM_YEARS,
+    MEDIUM_TERM_YEARS,
+    RESOLVE_PERMISSION,
+    UNATTRIBUTED,
+    UNATTRIBUTED_LABEL,
+    Attribution,
+    Horizon,
+    Outcome,
+    SourceKind,
+    StanceKind,
+    Status,
+    UnresolvableReason,
+    add_years,
+    default_due_on,
+)
+from .history import JOB_LATE_AFTER, AppendOnlyError, Event, EventKind, EventQuerySet, JobRun
+from .prediction import CLAIM_MAX, CRITERIA_MAX, NOTE_MAX, QUOTE_MAX, Prediction, PredictionQuerySet, Stance
+from .tally import DataVersion, Grain, TallyRow, data_version
+
+__all__ = [
+    "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "JOB_LATE_AFTER", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
+    "RESOLVE_PERMISSION", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
+    "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
+    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status",
+    "UnresolvableReason", "add_years", "default_due_on",
+]  # fmt: skip

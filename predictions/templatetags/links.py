@@ -1,0 +1,61 @@
+"""Links and moments as the public pages show them: only web links are clickable, a
+recording opens at the second something was said, and seconds read as a clock."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django import template
+from django.urls import reverse
+
+from .. import links
+from ..models import Prediction, Stance
+
+register = template.Library()
+
+
+# Only http(s) links are clickable: the one rule, predictions/links.py, which the admin's
+# history and the import use too.
+safe_href = register.filter("safe_href", links.safe_href)
+# An evidence link for the admin: a link for http(s), escaped text otherwise.
+register.filter("link_or_text", links.link_or_text)
+
+
+def timestamped_url(url: str, seconds: int | None) -> str:
+    """The source URL, starting at `seconds` when the recording is on YouTube (&t=<s>s)."""
+    if not url or seconds is None:
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("youtu.be", "youtube.com") or host.endswith(".youtube.com"):
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        query.append(("t", f"{seconds}s"))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    return url
+
+
+@register.filter
+def clock(seconds: int | None) -> str:
+    """3335 -> "55:35", 11018 -> "3:03:38"; None -> ""."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+@register.filter
+def moment_href(prediction: Prediction, seconds: int | None = None) -> str:
+    """The prediction's recording at the moment it (or `seconds`, a stance) was said."""
+    at = prediction.source_timestamp if seconds is None else seconds
+    return safe_href(timestamped_url(prediction.source.url, at))
+
+
+def speaker_url(slug: str | None) -> str:
+    return reverse("speaker", args=[slug]) if slug else reverse("unattributed")
+
+
+@register.filter
+def speaker_href(said: Prediction | Stance) -> str:
+    """The page of who made a prediction (the panel's page when nobody is named) or took a stance."""
+    return speaker_url(said.speaker.slug if said.speaker_id else None)
