@@ -168,6 +168,9 @@ def test_both_paths_write_the_same_bytes_in_a_public_download(nasty: list[Predic
         {"since": date(2027, 1, 3), "until": date(2027, 1, 9)},
         {"until": date(2027, 1, 1)},
         {"since": date(2027, 1, 12), "speaker": "dash"},
+        {"attribution": "attested"},
+        {"attribution": "transcript", "horizon": "long"},
+        {"since": date(1, 1, 1), "until": date(9999, 12, 31)},
     ],
     ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()),
 )
