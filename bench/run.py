@@ -22,6 +22,7 @@ figures and asserts none: it is not part of `make test`, and a busy machine is n
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -255,6 +256,7 @@ def main() -> int:
     from django.conf import settings
 
     settings.DEBUG = False  # DEBUG keeps every statement's SQL in memory
+    logging.getLogger("axes").setLevel(logging.WARNING)  # the bench's own logins, once per size
     server = Server(dict(settings.DATABASES["default"]))
     rows: list[Row] = []
     memory: list[str] = []
