@@ -218,7 +218,7 @@ def seconds_text(timing: Timing | None) -> str:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = f"{'path':<28} {'predictions':>11} {'rows':>9} {'ours s':>8} {'SQL s':>8} {'ratio':>6} {'statements':>11}"
+    header = f"{'path':<32} {'predictions':>11} {'rows':>9} {'ours s':>8} {'SQL s':>8} {'ratio':>6} {'statements':>11}"
     print("\n" + header)
     print("-" * len(header))
     for row in rows:
@@ -232,7 +232,7 @@ def print_table(rows: list[Row]) -> None:
         if row.ours:
             rows_done = f"{row.ours.rows:,}" if row.unit == "rows" else f"{row.ours.rows / 1000:,.0f} KB"
         print(
-            f"{row.path:<28} {row.size:>11,} {rows_done:>9} {seconds_text(row.ours):>8} "
+            f"{row.path:<32} {row.size:>11,} {rows_done:>9} {seconds_text(row.ours):>8} "
             f"{seconds_text(row.hand):>8} {ratio:>6} {statements:>11}" + (f"  {row.note}" if row.note else "")
         )
     print(

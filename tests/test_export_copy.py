@@ -25,6 +25,7 @@ from predictions.models import (
     Status,
     UnresolvableReason,
 )
+from predictions.transitions import TO_STATUS
 from tests.conftest import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
@@ -67,8 +68,6 @@ def copy_csv(filters: ExportFilters, public: bool = False, chunk_size: int = 200
 
 
 def event(prediction: Prediction, kind: str, at: datetime, **fields: object) -> Event:
-    from predictions.transitions import TO_STATUS
-
     values: dict[str, object] = {
         "prediction": prediction,
         "kind": kind,
