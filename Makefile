@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 SEED := fixtures/state-of-ai-2026.yaml
 
-.PHONY: run prod test bench lint format setup clean
+.PHONY: run prod test bench mutants lint format setup clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
