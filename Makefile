@@ -42,8 +42,11 @@ test: $(VENV)/.dev-installed
 # Flagging, export, scorecard and admin queue beside hand-written SQL, on throwaway
 # PostgreSQL databases next to DATABASE_URL's: BENCH_SIZES=10000,100000,1000000 for the
 # full run, BENCH_RUNS for the runs per figure. Prints figures, asserts none (bench/run.py).
+# Then requests/s of the scorecard and a trivial page through gunicorn on loopback, loaded by
+# wrk (`apt-get install wrk`; without it that table is skipped with a message): bench/throughput.py.
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench.run
+	$(PY) -m bench.throughput
 
 # Mutation testing of the core rules (transitions, decisions, the flag job, scoring, the
 # filters, the export rows); about ten minutes on 2 cores. Prints the score and the survivors.
