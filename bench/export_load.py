@@ -1,13 +1,12 @@
 """Load benchmark: does the public scorecard stay responsive while staff download exports?
 
-Seeds a throwaway database (a temporary SQLite file, or `<name>_load` beside DATABASE_URL's
-PostgreSQL database, dropped afterwards) with BENCH_PREDICTIONS predictions (default 20,000;
-4 history rows each), starts gunicorn on loopback exactly as production does
+Seeds a throwaway PostgreSQL database (`<name>_load` beside DATABASE_URL's, dropped
+afterwards) with BENCH_PREDICTIONS predictions (default 20,000) by the bench's SQL seed
+(bench/seed.py: 30% resolved with their history), starts gunicorn on loopback exactly as production does
 (config/gunicorn.py, gthread, WEB_WORKERS x WEB_THREADS from the environment), then measures
 the scorecard's latency idle and while 4 CSV exports stream at once. Prints figures and
 asserts nothing: a benchmark, not a test (not part of `make test`).
 
-    .venv/bin/python bench/export_load.py
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/predictions .venv/bin/python bench/export_load.py
 """
 
@@ -58,15 +57,20 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 def seed(env: dict[str, str]) -> None:
+    """The bench's SQL seed (bench/seed.py), as `make bench` seeds its databases."""
     code = (
         "import django; django.setup();"
-        "from predictions.management.commands.bench_export import seed;"
-        f"print('seeded', seed({PREDICTIONS * 4}), 'predictions')"
+        "from django.db import connection; from bench.seed import seed;"
+        "cursor = connection.cursor();"
+        f"seed(cursor, {PREDICTIONS}); cursor.execute('VACUUM ANALYZE');"
+        f"print('seeded', {PREDICTIONS}, 'predictions')"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
 
 
 def main() -> None:  # noqa: C901 - one linear script: start a server, measure idle, measure under load, report
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("bench/export_load.py seeds with PostgreSQL's SQL: set DATABASE_URL=postgres://...")
     folder = tempfile.TemporaryDirectory(prefix="export-load-")
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE",)}
     env.update(
