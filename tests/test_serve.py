@@ -92,3 +92,5 @@ def test_ctrl_c_stops_the_web_server_and_the_cluster(tmp_path):
     # Each process led its own group: none of their processes may be left.
     assert wait_for(lambda: not ({web, cluster} & process_groups()), 10), log.read_text()
     assert not answers(f"http://127.0.0.1:{port}/admin/login/")
+    # The cluster stopped in order (bin/cluster), not by honcho's SIGKILL after its grace.
+    assert "SIGKILL" not in log.read_text(), log.read_text()
