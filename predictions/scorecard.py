@@ -162,6 +162,24 @@ def recently_resolved(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]
     return predictions.resolved().select_related("speaker").order_by("-resolved_at", "-id")[:COMING_DUE]
 
 
+def ranked_speakers(
+    predictions: QuerySet[Prediction], credit: float
+) -> tuple[list[SpeakerTallies], dict[str, Tally]]:
+    """The speakers' tallies in the scorecard's order (`row_order`), and the totals per
+    horizon: what the page's tables and the API's scorecard both show."""
+    groups = speaker_horizon_tallies(predictions)
+    horizons = {h: Tally() for h in Horizon.values}
+    for group in groups:
+        for h, t in group.horizons:
+            horizons[h] += t
+
+    def order(group: SpeakerTallies) -> tuple:
+        label = group.name or UNATTRIBUTED_LABEL
+        return row_order(Row(label, "", group.tally, group.tally.accuracy(credit), group.slug is None))
+
+    return sorted(groups, key=order), horizons
+
+
 def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stance]) -> dict[str, Any]:
     """Everything the scorecard page shows about `predictions` and the `stances` taken on
     predictions (both already filtered)."""
@@ -170,9 +188,9 @@ def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stanc
     inferred = inferred_counts(predictions)
     # (speaker row, its horizon rows), so the speaker × horizon table follows the same order.
     speaker_groups: list[tuple[Row, list[Row]]] = []
-    horizon_tallies: dict[str, Tally] = {h: Tally() for h in Horizon.values}
     own: dict[str | None, Tally] = {}
-    for group in speaker_horizon_tallies(predictions):
+    groups, horizon_tallies = ranked_speakers(predictions, credit)
+    for group in groups:
         names[group.slug] = group.name or UNATTRIBUTED_LABEL
         own[group.slug] = group.tally
         url = speaker_url(group.slug)
@@ -187,9 +205,6 @@ def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stanc
         )
         cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
         speaker_groups.append((row, cells))
-        for h, t in group.horizons:
-            horizon_tallies[h] += t
-    speaker_groups.sort(key=lambda group: row_order(group[0]))
     speaker_rows = [row for row, _ in speaker_groups]
     horizon_rows = [Row(Horizon(h).label, "", t, t.accuracy(credit)) for h, t in horizon_tallies.items()]
     totals = total(horizon_tallies.values())

@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from ..models import UNATTRIBUTED, UNATTRIBUTED_LABEL, Horizon
-from ..scorecard import Row, partial_credit, row_order, speaker_horizon_tallies
+from ..models import UNATTRIBUTED, UNATTRIBUTED_LABEL
+from ..scorecard import partial_credit, ranked_speakers
 from ..scoring import Accuracy, Tally, total
 from ..templatetags.links import speaker_url
 from .predictions import ERRORS, PredictionFilters, filtered
@@ -57,33 +57,23 @@ def line(horizon: str, tally: Tally, credit: float) -> dict:
 def scorecard(request: HttpRequest, filters: Query[ScorecardFilters]) -> dict:
     predictions = filtered(PredictionFilters(speaker=filters.speaker, source=filters.source))
     credit = partial_credit()
-    speakers = []
-    by_horizon = {h: Tally() for h in Horizon.values}
-    for group in speaker_horizon_tallies(predictions):
-        accuracy = group.tally.accuracy(credit)
-        name = group.name or UNATTRIBUTED_LABEL
-        order = row_order(Row(name, "", group.tally, accuracy, group.slug is None))
-        speakers.append(
-            (
-                order,
-                {
-                    "speaker": group.slug,
-                    "name": name,
-                    "page": speaker_url(group.slug),
-                    "tally": tally_out(group.tally),
-                    "accuracy": accuracy_out(accuracy),
-                    "horizons": [line(h, t, credit) for h, t in group.horizons],
-                },
-            )
-        )
-        for h, t in group.horizons:
-            by_horizon[h] += t
-    speakers.sort(key=lambda pair: pair[0])
+    groups, by_horizon = ranked_speakers(predictions, credit)
+    speakers = [
+        {
+            "speaker": group.slug,
+            "name": group.name or UNATTRIBUTED_LABEL,
+            "page": speaker_url(group.slug),
+            "tally": tally_out(group.tally),
+            "accuracy": accuracy_out(group.tally.accuracy(credit)),
+            "horizons": [line(h, t, credit) for h, t in group.horizons],
+        }
+        for group in groups
+    ]
     overall = total(by_horizon.values())
     return {
         "partial_credit": credit,
         "tally": tally_out(overall),
         "accuracy": accuracy_out(overall.accuracy(credit)),
-        "speakers": [s for _, s in speakers],
+        "speakers": speakers,
         "horizons": [line(h, t, credit) for h, t in by_horizon.items()],
     }
