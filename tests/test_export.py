@@ -414,7 +414,7 @@ def test_the_command_shows_a_progress_bar_only_on_a_terminal(
     assert ("5/5" in err.getvalue()) is shows_bar  # tqdm's "rows done/total"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_http_download_arrives_whole_and_chunked(history, live_server, settings):
     # Through a real WSGI server, not the test client: the response is sent as it is made.
     settings.PUBLIC_EXPORT = True
