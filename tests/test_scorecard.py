@@ -263,6 +263,18 @@ def test_stated_probabilities_give_a_brier_score(scored) -> None:
     assert cells(html, "calibration")[1] == ["20%–40%", "1", "30%", "0%", "0%–79%"]
 
 
+def test_a_partial_outcome_enters_the_pages_brier_score_with_its_credit(scored, settings) -> None:
+    # ada-1 held up at 0.8: 0.04; ada-4 partially at 0.9, credit 0.5: (0.9 − 0.5)² = 0.16.
+    # Brier = 0.20 / 2 = 0.1. With credit 0.25: (0.9 − 0.25)² = 0.4225, (0.04 + 0.4225) / 2 = 0.23125.
+    for key, p in (("ada-1", "0.8"), ("ada-4", "0.9")):
+        Prediction.objects.filter(pk=scored[key].pk).update(probability=Decimal(p))
+    response = get("/scorecard/")
+    assert response.context["brier"] == pytest.approx(0.1)
+    assert '<strong id="brier">0.100</strong>' in response.content.decode()
+    settings.PARTIAL_CREDIT = 0.25
+    assert get("/scorecard/").context["brier"] == pytest.approx(0.23125)
+
+
 def test_filter_by_source(scored) -> None:
     response = get("/scorecard/?source=other-talk")
     assert response.context["totals"] == Tally(held_up=1)
