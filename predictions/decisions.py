@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import Event, EventKind, Outcome, Prediction, Status, UnresolvableReason
-from .transitions import Step, changes, history_row
+from . import transitions
+from .models import Event, EventKind, Prediction
+from .transitions import DEFER, REOPEN, RESOLVE, Step, changes, history_row
 
 
 class DecisionError(Exception):
@@ -95,6 +96,17 @@ def describe_change(pk: int) -> str:
     )
 
 
+def _refuse(refusal: str) -> None:
+    """Raise the transition table's refusal, if there is one."""
+    if refusal:
+        raise DecisionError(refusal)
+
+
+def _refuse_without_note(decision: str, note: str) -> None:
+    if not note.strip():
+        raise DecisionError(transitions.NOTE_REQUIRED[decision])
+
+
 def resolve(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
@@ -107,17 +119,11 @@ def resolve(  # noqa: PLR0913 - keyword-only, each a part of the decision
     at: datetime | None = None,
 ) -> Event:
     """Record an outcome; a second decision on a resolved prediction is a re-resolution."""
-    if outcome not in Outcome.values:
-        raise DecisionError(f"Unknown outcome {outcome!r}.")
-    if not note.strip():
-        raise DecisionError("A note saying why is required.")
-    if outcome == Outcome.UNRESOLVABLE:
-        if reason not in UnresolvableReason.values:
-            raise DecisionError("An unresolvable outcome needs a reason.")
-    elif reason:
-        raise DecisionError("A reason is only given for an unresolvable outcome.")
+    _refuse(transitions.outcome_refusal(outcome, reason))
+    _refuse_without_note(RESOLVE, note)
+    _refuse(transitions.refusal(RESOLVE, prediction.status))
     at = at or timezone.now()
-    kind = EventKind.RERESOLVED if prediction.status == Status.RESOLVED else EventKind.RESOLVED
+    kind = transitions.decision_kind(RESOLVE, prediction.status)
     return _apply(
         prediction,
         expected_version=expected_version,
@@ -142,12 +148,9 @@ def defer(  # noqa: PLR0913 - keyword-only, each a part of the decision
     The due date the speaker gave is never rewritten: deferral has its own date.
     """
     at = at or timezone.now()
-    if not note.strip():
-        raise DecisionError("A reason for deferring is required.")
-    if until <= timezone.localdate(at):
-        raise DecisionError("Defer until a date in the future.")
-    if prediction.status == Status.RESOLVED:
-        raise DecisionError("A resolved prediction is reopened, not deferred.")
+    _refuse_without_note(DEFER, note)
+    _refuse(transitions.deferral_refusal(until, timezone.localdate(at)))
+    _refuse(transitions.refusal(DEFER, prediction.status))
     return _apply(
         prediction,
         expected_version=expected_version,
@@ -166,10 +169,8 @@ def reopen(
     at: datetime | None = None,
 ) -> Event:
     """Withdraw the current outcome; the prediction goes back to the review queue."""
-    if prediction.status != Status.RESOLVED:
-        raise DecisionError("Only a resolved prediction can be reopened.")
-    if not note.strip():
-        raise DecisionError("A note saying why is required.")
+    _refuse(transitions.refusal(REOPEN, prediction.status))
+    _refuse_without_note(REOPEN, note)
     return _apply(
         prediction,
         expected_version=expected_version,

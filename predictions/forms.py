@@ -15,7 +15,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from . import decisions
+from . import decisions, transitions
 from .models import NOTE_MAX, Outcome, Prediction, UnresolvableReason
 
 NOTE_HELP = "Why: what you looked at and what it showed. Kept in the history."
@@ -94,10 +94,8 @@ class OutcomeFields(forms.Form):
         data = super().clean()
         outcome = data.get("outcome")
         reason = data.get("unresolvable_reason")
-        if outcome == Outcome.UNRESOLVABLE and not reason:
-            self.add_error("unresolvable_reason", "Say why it is unresolvable.")
-        elif outcome and outcome != Outcome.UNRESOLVABLE and reason:
-            self.add_error("unresolvable_reason", "A reason is only given for an unresolvable outcome.")
+        if outcome and (refused := transitions.outcome_refusal(outcome, reason or "")):
+            self.add_error("unresolvable_reason", refused)
         return data
 
 
@@ -121,8 +119,8 @@ class DeferForm(DecisionFormMixin, forms.Form):
 
     def clean_until(self) -> date:
         until = self.cleaned_data["until"]
-        if until <= timezone.localdate():
-            raise ValidationError("Defer until a date in the future.")
+        if refused := transitions.deferral_refusal(until, timezone.localdate()):
+            raise ValidationError(refused)
         return until
 
 

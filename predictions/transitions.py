@@ -4,6 +4,10 @@ A reviewer's decision (`decisions.py`), the scheduler's flag (`tasks.py`) and a 
 re-import (`importing/history.py`, which replays events to recompute a prediction's state)
 all turn a `Step` into column changes through `TRANSITIONS`, and into its history row
 through `history_row()`. A new kind of event, or a new stamp, is added here once.
+
+Which decision a reviewer may take, and when, is here too (`ALLOWED`, `refusal()` and the
+guards below): `decisions.py` enforces it, the admin offers only the decisions it allows and
+the forms show its words, so a rule and its refusal are written once.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .models import Event, EventKind, Status
+from .models import Event, EventKind, Outcome, Status, UnresolvableReason
 
 # The prediction's columns that its history decides; replaying the events rebuilds them.
 STATE_FIELDS = ("status", "outcome", "unresolvable_reason", "review_after", "flagged_at", "resolved_at")
@@ -133,3 +137,61 @@ def replay(steps: Iterable[Step]) -> dict[str, Any]:
     for step in steps:
         state.update({k: v for k, v in changes(step).items() if k in INITIAL_STATE})
     return state
+
+
+# A reviewer's decisions, by the name the admin's forms use, and the event each one records.
+RESOLVE, DEFER, REOPEN = "resolve", "defer", "reopen"
+DECISIONS = (RESOLVE, DEFER, REOPEN)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The statuses a decision may be taken from, and what the reviewer is told otherwise."""
+
+    from_statuses: frozenset[str]
+    refused: str = ""
+
+
+ALLOWED: dict[str, Allowed] = {
+    # Resolving a resolved prediction is allowed: it is a re-resolution (`decision_kind`).
+    RESOLVE: Allowed(frozenset(Status.values)),
+    DEFER: Allowed(frozenset({Status.OPEN, Status.DUE}), "A resolved prediction is reopened, not deferred."),
+    REOPEN: Allowed(frozenset({Status.RESOLVED}), "Only a resolved prediction can be reopened."),
+}
+
+NOTE_REQUIRED = {
+    RESOLVE: "A note saying why is required.",
+    DEFER: "A reason for deferring is required.",
+    REOPEN: "A note saying why is required.",
+}
+UNKNOWN_OUTCOME = "Unknown outcome {outcome!r}."
+REASON_NEEDED = "Say why it is unresolvable."
+REASON_UNWANTED = "A reason is only given for an unresolvable outcome."
+DEFER_TO_FUTURE = "Defer until a date in the future."
+
+
+def refusal(decision: str, status: str) -> str:
+    """Why `decision` cannot be taken on a prediction at `status`; "" when it can."""
+    allowed = ALLOWED[decision]
+    return "" if status in allowed.from_statuses else allowed.refused
+
+
+def decision_kind(decision: str, status: str) -> str:
+    """The kind of history row `decision` records on a prediction at `status`."""
+    if decision == RESOLVE:
+        return EventKind.RERESOLVED if status == Status.RESOLVED else EventKind.RESOLVED
+    return {DEFER: EventKind.DEFERRED, REOPEN: EventKind.REOPENED}[decision]
+
+
+def outcome_refusal(outcome: str, reason: str) -> str:
+    """Why an outcome with this unresolvable reason cannot be recorded; "" when it can."""
+    if outcome not in Outcome.values:
+        return UNKNOWN_OUTCOME.format(outcome=outcome)
+    if outcome == Outcome.UNRESOLVABLE:
+        return "" if reason in UnresolvableReason.values else REASON_NEEDED
+    return REASON_UNWANTED if reason else ""
+
+
+def deferral_refusal(until: date, today: date) -> str:
+    """Why a deferral until `until`, decided on `today`, is refused; "" when it is not."""
+    return "" if until > today else DEFER_TO_FUTURE

@@ -40,7 +40,7 @@ def due(make_prediction):
         ),
         (
             lambda p: resolve(p, outcome=Outcome.UNRESOLVABLE, note="x", actor=ALICE),
-            "An unresolvable outcome needs a reason.",
+            "Say why it is unresolvable.",
         ),
         (
             lambda p: resolve(p, outcome=Outcome.HELD_UP, reason="too_vague", note="x", actor=ALICE),

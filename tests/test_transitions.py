@@ -13,7 +13,19 @@ from hypothesis import strategies as st
 from predictions.decisions import Actor, DecisionError, defer, reopen, resolve
 from predictions.models import EventKind, Outcome, Prediction, Status, UnresolvableReason
 from predictions.tasks import flag_due
-from predictions.transitions import STATE_FIELDS, TO_STATUS, TRANSITIONS, Step, changes, replay
+from predictions.transitions import (
+    DECISIONS,
+    STATE_FIELDS,
+    TO_STATUS,
+    TRANSITIONS,
+    Step,
+    changes,
+    decision_kind,
+    deferral_refusal,
+    outcome_refusal,
+    refusal,
+    replay,
+)
 
 AT = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -107,3 +119,82 @@ def test_replaying_the_history_gives_the_live_state(make_prediction, actions: li
         for e in p.events.order_by("at", "id")
     ]
     assert replay(steps) == {k: getattr(p, k) for k in STATE_FIELDS}
+
+
+# Every status × every decision: allowed (""), or the words the reviewer is shown.
+MATRIX = {
+    (Status.OPEN, "resolve"): "",
+    (Status.DUE, "resolve"): "",
+    (Status.RESOLVED, "resolve"): "",
+    (Status.OPEN, "defer"): "",
+    (Status.DUE, "defer"): "",
+    (Status.RESOLVED, "defer"): "A resolved prediction is reopened, not deferred.",
+    (Status.OPEN, "reopen"): "Only a resolved prediction can be reopened.",
+    (Status.DUE, "reopen"): "Only a resolved prediction can be reopened.",
+    (Status.RESOLVED, "reopen"): "",
+}
+
+
+def test_the_matrix_covers_every_status_and_decision() -> None:
+    assert set(MATRIX) == {(status, decision) for status in Status.values for decision in DECISIONS}
+
+
+@pytest.mark.parametrize(("status", "decision"), list(MATRIX))
+def test_each_decision_from_each_status_is_allowed_or_refused_in_words(status: str, decision: str) -> None:
+    assert refusal(decision, status) == MATRIX[status, decision]
+
+
+@pytest.mark.parametrize(
+    ("decision", "status", "kind"),
+    [
+        ("resolve", Status.OPEN, EventKind.RESOLVED),
+        ("resolve", Status.DUE, EventKind.RESOLVED),
+        ("resolve", Status.RESOLVED, EventKind.RERESOLVED),
+        ("defer", Status.DUE, EventKind.DEFERRED),
+        ("reopen", Status.RESOLVED, EventKind.REOPENED),
+    ],
+)
+def test_a_decision_records_its_kind_of_event(decision: str, status: str, kind: str) -> None:
+    assert decision_kind(decision, status) == kind
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason", "refused"),
+    [
+        (Outcome.HELD_UP, "", ""),
+        (
+            Outcome.HELD_UP,
+            UnresolvableReason.TOO_VAGUE,
+            "A reason is only given for an unresolvable outcome.",
+        ),
+        (Outcome.UNRESOLVABLE, UnresolvableReason.TOO_VAGUE, ""),
+        (Outcome.UNRESOLVABLE, "", "Say why it is unresolvable."),
+        (Outcome.UNRESOLVABLE, "bored", "Say why it is unresolvable."),
+        ("maybe", "", "Unknown outcome 'maybe'."),
+    ],
+)
+def test_an_outcome_and_its_reason_are_checked_in_one_place(outcome: str, reason: str, refused: str) -> None:
+    assert outcome_refusal(outcome, reason) == refused
+
+
+def test_a_deferral_must_end_after_the_day_it_is_decided() -> None:
+    today = date(2027, 1, 5)
+    assert deferral_refusal(today, today) == "Defer until a date in the future."
+    assert deferral_refusal(today - timedelta(days=1), today) == "Defer until a date in the future."
+    assert deferral_refusal(today + timedelta(days=1), today) == ""
+
+
+@pytest.mark.parametrize(("status", "decision"), [k for k, refused in MATRIX.items() if refused])
+def test_the_live_decisions_refuse_with_the_tables_words(make_prediction, status: str, decision: str) -> None:
+    prediction = make_prediction(
+        status=status,
+        **({"outcome": Outcome.HELD_UP, "resolved_at": AT} if status == Status.RESOLVED else {}),
+    )
+    actor = Actor(user=None, name="alice")
+    apply = {
+        "defer": lambda: defer(prediction, until=date(2099, 1, 1), note="n", actor=actor),
+        "reopen": lambda: reopen(prediction, note="n", actor=actor),
+    }[decision]
+    with pytest.raises(DecisionError) as refused:
+        apply()
+    assert str(refused.value) == MATRIX[status, decision]

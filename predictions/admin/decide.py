@@ -1,8 +1,9 @@
 """The decision panel on a prediction's admin page, and the page that applies a decision.
 
-`DECISIONS` is the one table of what a reviewer can decide: for each kind, the form, when
-it applies, the rule in `decisions.py` it calls and what the reviewer is told. The panel,
-the URL and the view all read it.
+`DECISIONS` is the one table of the admin's side of a decision: for each kind, the form,
+the function in `decisions.py` it calls and what the reviewer is told afterwards. When a
+decision applies, and the refusal otherwise, is the transition table's (`transitions.refusal`).
+The panel, the URL and the view all read them.
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from .. import decisions
 from ..decisions import Actor, DecisionError
 from ..forms import DeferForm, OutcomeForm, ReopenForm
 from ..models import Prediction, Status
+from ..transitions import DEFER, REOPEN, RESOLVE, refusal
 from .access import may_decide
 
 
 @dataclass(frozen=True)
 class Decision:
     form: type[Form]
-    applies: Callable[[Prediction], bool]
-    refused: str  # what the reviewer is told when it does not apply
     apply: Callable[[Prediction, dict[str, Any], Actor], None]
     # What the reviewer is told afterwards: (the prediction, the form's data, was it resolved before)
     done: Callable[[Prediction, dict[str, Any], bool], str]
@@ -60,26 +60,20 @@ def _reopen(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
 
 
 DECISIONS: dict[str, Decision] = {
-    "resolve": Decision(
+    RESOLVE: Decision(
         form=OutcomeForm,
-        applies=lambda obj: True,
-        refused="",
         apply=_resolve,
         done=lambda obj, data, was_resolved: (
             f"{'Changed the outcome to' if was_resolved else 'Recorded'} “{obj.get_outcome_display()}” for “{obj}”."
         ),
     ),
-    "defer": Decision(
+    DEFER: Decision(
         form=DeferForm,
-        applies=lambda obj: obj.status != Status.RESOLVED,
-        refused="A resolved prediction is reopened, not deferred.",
         apply=_defer,
         done=lambda obj, data, _: f"Deferred “{obj}”: back in the review queue on {data['until']:%Y-%m-%d}.",
     ),
-    "reopen": Decision(
+    REOPEN: Decision(
         form=ReopenForm,
-        applies=lambda obj: obj.status == Status.RESOLVED,
-        refused="Only a resolved prediction can be reopened.",
         apply=_reopen,
         done=lambda obj, data, _: f"Reopened “{obj}”: it is back in the review queue.",
     ),
@@ -93,7 +87,7 @@ def decision_forms(obj: Prediction, data: dict[str, Any] | None = None, bound: s
         initial |= {"outcome": obj.outcome, "unresolvable_reason": obj.unresolvable_reason}
     forms: dict[str, Form] = {}
     for name, decision in DECISIONS.items():
-        if decision.applies(obj):
+        if not refusal(name, obj.status):
             form = decision.form(data if name == bound else None, initial=initial, prefix=name)
             form.bind_to(f"decision-{name}")
             forms[name] = form
@@ -154,8 +148,8 @@ class DecisionPanelMixin:
             raise Http404("No such decision.")
         change_url = reverse("admin:predictions_prediction_change", args=[obj.pk])
         decision = DECISIONS[kind]
-        if not decision.applies(obj):
-            messages.error(request, decision.refused)
+        if refused := refusal(kind, obj.status):
+            messages.error(request, refused)
             return HttpResponseRedirect(change_url)
         is_post = request.method == "POST"
         forms = decision_forms(obj, request.POST if is_post else None, bound=kind)
