@@ -36,7 +36,9 @@ run: setup
 prod: $(VENV)/.run-installed
 	PYTHON=$(abspath $(PY)) bin/start
 
+# The import layers first (pyproject.toml, [tool.importlinter]): a second, then the suite.
 test: $(VENV)/.dev-installed
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n 2
 
 # Flagging, export, scorecard and admin queue beside hand-written SQL, on throwaway

@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from django.test import Client
 
 from bench.scorecard_admin import HAND_QUEUE_ALL, HAND_SCORECARD, HAND_SEARCH
-from predictions.exporting import ExportFilters, event_rows, stream_export
+from predictions.export_stream import stream_export
+from predictions.exporting import ExportFilters, event_rows
 from predictions.tasks import flag_due
 
 # The seed's due dates are spread around this day (bench/seed.py).

@@ -9,15 +9,14 @@ someone else's.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from . import transitions
+from .actors import Actor
 from .models import Event, EventKind, Prediction
 from .transitions import DEFER, REOPEN, RESOLVE, Step, changes, history_row
 
@@ -28,19 +27,6 @@ class DecisionError(Exception):
 
 class StaleEdit(DecisionError):
     """Someone else changed the prediction since the reviewer loaded it."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    user: AbstractBaseUser | None
-    name: str
-
-    @classmethod
-    def of(cls, user: AbstractBaseUser) -> Actor:
-        return cls(user=user, name=user.get_username())
-
-
-SCHEDULER = Actor(user=None, name="scheduler")
 
 
 def _apply(  # noqa: PLR0913 - keyword-only, each a part of the decision

@@ -1,6 +1,6 @@
 """The CSV export on PostgreSQL: `COPY (SELECT ...) TO STDOUT`, its cells written by the database.
 
-The ORM path (`exporting.stream_export`) turns every database value into text in Python,
+The ORM path (`exporting.stream_rows`) turns every database value into text in Python,
 which is most of its time at a million rows. Here the SELECT already returns each cell as
 the text the ORM path would write, and PostgreSQL's own CSV writer quotes it; Python only
 turns COPY's "\n" line ends into csv.writer's "\r\n" and hands the text on in chunks.
@@ -32,11 +32,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import CharField, Expression, F, Field, Model, Q, QuerySet, Value
+from django.db.models import CharField, Expression, F, Field, Model, QuerySet, Value
 from django.db.models.expressions import Case, When
 
-from .decisions import SCHEDULER
-from .exporting import PREDICTION_PREFIX, REDACTED_REVIEWER, ExportFilters, _events, _without_history
+from .actors import REDACTED_REVIEWER, ROLES
+from .exporting import PREDICTION_PREFIX, ExportFilters, _events, _without_history
 from .models import Event
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
@@ -120,10 +120,10 @@ def _kind(path: str) -> str:
 def _actor(public: bool) -> Any:
     if not public:
         return Cell(F("actor_name"), "CharField")
-    # As exporting._row: a reviewer's name becomes "reviewer"; the scheduler and an empty
-    # actor stay as they are (neither needs the injection rule).
+    # actors.public_download_name in SQL: a person's name becomes "reviewer"; a role and an
+    # empty actor stay as they are (neither needs the injection rule).
     return Case(
-        When(Q(actor_name=SCHEDULER.name) | Q(actor_name=""), then=Cell(F("actor_name"), "CharField")),
+        When(actor_name__in=[*ROLES, ""], then=Cell(F("actor_name"), "CharField")),
         default=Value(REDACTED_REVIEWER),
         output_field=CharField(),
     )

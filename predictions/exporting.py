@@ -1,8 +1,8 @@
 """Stream the resolution history as CSV or JSON Lines (rows: schemas.ExportRow).
 
-`stream_export()` is the one streaming path: the download views, the admin action, the
-`export_resolutions` command and `make bench` all consume it, so it can be measured and
-swapped in one place. It never holds the file: rows come from the database through
+`export_stream.stream_export()` is the one streaming path: the download views, the admin
+action, the `export_resolutions` command and `make bench` all consume it, so it can be
+measured and swapped in one place; the rows and their text are built here. It never holds the file: rows come from the database through
 `QuerySet.iterator(chunk_size=...)` (a server-side cursor on PostgreSQL, chunked fetches on
 SQLite) as plain tuples from `values_list()`, whose joins fetch the prediction, speaker and
 source in the same query (what select_related would do, without building model instances),
@@ -19,11 +19,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from .actors import public_download_name
 from .days import start_of
-from .decisions import SCHEDULER
 from .filtering import FilterError, Filters
 from .models import Event, Prediction
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
@@ -31,7 +30,6 @@ from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHE
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 # What a public download shows instead of a reviewer's user name.
-REDACTED_REVIEWER = "reviewer"
 CHUNK_SIZE = 2000
 
 
@@ -101,8 +99,8 @@ def _row(values: tuple[Any, ...], public: bool) -> tuple[Any, ...]:
     row = [EXPORT_SCHEMA_VERSION, *values]
     if row[SPEAKER_NAME_AT] is None:
         row[SPEAKER_NAME_AT] = ""
-    if public and row[ACTOR_AT] and row[ACTOR_AT] != SCHEDULER.name:
-        row[ACTOR_AT] = REDACTED_REVIEWER
+    if public:
+        row[ACTOR_AT] = public_download_name(row[ACTOR_AT])
     return tuple(row)
 
 
@@ -135,7 +133,7 @@ def _csv_cells(row: tuple[Any, ...]) -> list[str]:
     return [("'" + cell) if cell[:1] in _RISKY_FIRST else cell for cell in cells]
 
 
-def stream_export(  # noqa: PLR0913 - keyword-only options of the one streaming path
+def stream_rows(  # noqa: PLR0913 - keyword-only options of the streaming path
     fmt: str,
     filters: ExportFilters | None = None,
     *,
@@ -144,20 +142,15 @@ def stream_export(  # noqa: PLR0913 - keyword-only options of the one streaming 
     rows: Iterable[tuple[Any, ...]] | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
-    """The export as text chunks of up to `chunk_size` rows (CSV starts with its header).
+    """The export as text chunks of up to `chunk_size` rows (CSV starts with its header),
+    each row turned into text here, in Python (`export_stream.stream_export` is the entry
+    point, which sends CSV on PostgreSQL through COPY instead).
 
     `public` replaces reviewers' user names with "reviewer"; `rows` substitutes the
     database tuples (event_rows() by default); `on_rows(n)` is told how many rows each
-    chunk held (the command's progress bar). CSV from PostgreSQL's own tables comes through
-    COPY (export_sql.py), the same bytes at several times the speed.
+    chunk held (the command's progress bar).
     """
     check_format(fmt)
-    if fmt == "csv" and rows is None and connection.vendor == "postgresql":
-        # Imported here: export_sql builds its SELECT on this module's querysets.
-        from .export_sql import copy_csv
-
-        yield from copy_csv(filters or ExportFilters(), public=public, chunk_size=chunk_size, on_rows=on_rows)
-        return
     source_rows = event_rows(filters or ExportFilters(), chunk_size) if rows is None else rows
     buffer = io.StringIO()
     # The default "\r\n" terminator (RFC 4180) also makes the writer quote a cell holding a

@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from .actors import public_label
+from .links import safe_href
 from .models import Event, EventKind, Speaker
-from .templatetags.links import safe_href
-from .views import public_actor
 
 FEED_ITEMS = 50
 DECISIONS = (EventKind.RESOLVED, EventKind.RERESOLVED)
@@ -69,7 +69,7 @@ class ResolvedFeed(Feed):
         return item.at
 
     def item_author_name(self, item: Event) -> str:
-        return public_actor(item)
+        return public_label(item.actor_id, item.actor_name)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -189,3 +189,8 @@ def parse(
         speaker_obj=_speaker(speaker) if speaker else None,
         source_obj=_source(source) if source else None,
     )
+
+
+# Query parameters that make a different public page besides the filters (the canonical
+# URL keeps them; anything else, such as tracking tags, is dropped).
+CANONICAL_PARAMS = ("source", "speaker", "page")

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_q.models import Schedule
 
-from .models import JOB_LATE_AFTER, JobRun
-from .tasks import JOB_NAME
+from .models import JOB_LATE_AFTER, JOB_NAME, JobRun
 
 # The slack a daily job gets after the time it should have run.
 SLACK = JOB_LATE_AFTER - timedelta(days=1)

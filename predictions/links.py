@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -26,3 +27,8 @@ def link_or_text(url: str) -> SafeString:
     if safe_href(url):
         return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url)
     return format_html("{}", url)
+
+
+def speaker_url(slug: str | None) -> str:
+    """A speaker's public page; the panel's page for predictions nobody is named for."""
+    return reverse("speaker", args=[slug]) if slug else reverse("unattributed")

@@ -19,9 +19,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import charts
+from .links import speaker_url
 from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance
 from .scoring import Accuracy, Stated, Tally, brier_from_sums, calibration_from_sums, outcome_value, total
-from .templatetags.links import speaker_url
 
 COMING_DUE = 6
 

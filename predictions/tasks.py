@@ -22,17 +22,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .actors import SCHEDULER
 from .bulk import insert_rows
-from .decisions import SCHEDULER
-from .models import EventKind, JobRun, Prediction, Status
+from .models import JOB_NAME, EventKind, JobRun, Prediction, Status
 from .notifications import send_digest, send_reminder
 from .transitions import Step, changes, history_row
 
 logger = logging.getLogger(__name__)
 
-# The django-q2 Schedule's name and the JobRun row that records its health.
-JOB_NAME = "flag due predictions"
-TASK_FUNC = "predictions.tasks.run_scheduled_review"
 
 # Predictions claimed per transaction. A backlog of 165,000 is ~80 commits instead of
 # 165,000, a failed batch's row-by-row retry stays short, and the UPDATE's pk list (one

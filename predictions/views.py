@@ -24,8 +24,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
-from .decisions import SCHEDULER
-from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, FilterError, Filters, parse
+from .actors import public_label
+from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, CANONICAL_PARAMS, FilterError, Filters, parse
+from .links import safe_href
 from .models import (
     UNATTRIBUTED,
     UNATTRIBUTED_LABEL,
@@ -39,8 +40,6 @@ from .models import (
 )
 from .models.tally import most_predicted
 from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
-from .templatetags.links import safe_href
-from .templatetags.share import CANONICAL_PARAMS
 
 PAGE_SIZE = 50
 # The scorecard's own filters; other parameters (a campaign tag on a shared link) are ignored.
@@ -164,13 +163,6 @@ def unattributed(request: HttpRequest) -> HttpResponse:
     return speaker_page(request, None)
 
 
-def public_actor(event: Event) -> str:
-    """Who decided, as the public sees it: a role, never a reviewer's user name."""
-    if event.actor_id is None and event.actor_name == SCHEDULER.name:
-        return "Scheduler"
-    return "Reviewer"
-
-
 @dataclass(frozen=True)
 class PublicEvent:
     event: Event
@@ -184,7 +176,7 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = [
         PublicEvent(
             event=event,
-            actor=public_actor(event),
+            actor=public_label(event.actor_id, event.actor_name),
             evidence=[(str(url), safe_href(str(url))) for url in (event.evidence or [])],
         )
         for event in prediction.events.order_by("at", "id")

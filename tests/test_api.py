@@ -11,7 +11,8 @@ import time_machine
 from django.core.cache import cache
 from django.test import Client
 
-from predictions.decisions import SCHEDULER, Actor, resolve
+from predictions.actors import SCHEDULER
+from predictions.decisions import Actor, resolve
 from predictions.models import Horizon, Outcome, Prediction, Speaker, Status
 from predictions.tasks import flag_due
 

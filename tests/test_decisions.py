@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from predictions.actors import SCHEDULER
 from predictions.decisions import (
-    SCHEDULER,
     Actor,
     DecisionError,
     defer,

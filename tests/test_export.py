@@ -18,8 +18,10 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
-from predictions.decisions import SCHEDULER, Actor, defer, resolve
-from predictions.exporting import ExportFilters, stream_export
+from predictions.actors import SCHEDULER
+from predictions.decisions import Actor, defer, resolve
+from predictions.export_stream import stream_export
+from predictions.exporting import ExportFilters
 from predictions.models import Event, EventKind, Horizon, Prediction, Source, Status
 from predictions.schemas import EXPORT_FIELDS, ExportRow, csv_uncell, export_json_schema
 from predictions.tasks import flag_one

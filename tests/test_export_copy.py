@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from predictions import export_sql
-from predictions.exporting import ExportFilters, event_rows, stream_export
+from predictions.export_stream import stream_export
+from predictions.exporting import ExportFilters, event_rows
 from predictions.models import (
     Attribution,
     Event,

@@ -17,7 +17,8 @@ from django.db import connection
 from django.db.models import Count
 
 from predictions.decisions import Actor, defer, reopen, resolve
-from predictions.exporting import ExportFilters, stream_export
+from predictions.export_stream import stream_export
+from predictions.exporting import ExportFilters
 from predictions.importing import import_path
 from predictions.models import Event, Prediction, Source, Speaker, Stance, Status
 from predictions.notifications import pending_digest

@@ -11,8 +11,7 @@ from django.db import OperationalError
 from django.test import Client
 from django_q.models import Schedule
 
-from predictions.models import JobRun
-from predictions.tasks import JOB_NAME
+from predictions.models import JOB_NAME, JobRun
 
 pytestmark = pytest.mark.django_db
 

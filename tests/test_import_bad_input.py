@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from predictions.exporting import stream_export
+from predictions.export_stream import stream_export
 from predictions.forms import OutcomeForm
 from predictions.importing import ImportProblems, import_path
 from predictions.importing.reading import MAX_FILE_BYTES

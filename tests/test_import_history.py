@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from predictions.decisions import Actor, resolve
-from predictions.exporting import ExportFilters, stream_export
+from predictions.export_stream import stream_export
+from predictions.exporting import ExportFilters
 from predictions.importing.base import MAX_PROBLEMS
 from predictions.models import Event, Outcome, Status
 from tests.test_export_import_roundtrip import empty_the_database

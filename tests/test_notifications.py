@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from predictions.decisions import Actor, reopen, resolve
-from predictions.models import JobRun, Outcome, Prediction, Status
+from predictions.models import JOB_NAME, JobRun, Outcome, Prediction, Status
 from predictions.notifications import reviewer_emails, send_digest, send_reminder
-from predictions.tasks import JOB_NAME, flag_due, run_scheduled_review
+from predictions.tasks import flag_due, run_scheduled_review
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from django_q.tasks import async_task, result
 
 from predictions.context_processors import scheduler as scheduler_context
 from predictions.health import scheduler_health
-from predictions.models import Event, EventKind, Horizon, JobRun, Prediction, Status
-from predictions.tasks import JOB_NAME, run_scheduled_review
+from predictions.models import JOB_NAME, Event, EventKind, Horizon, JobRun, Prediction, Status
+from predictions.tasks import run_scheduled_review
 
 pytestmark = pytest.mark.django_db
 

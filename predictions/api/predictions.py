@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from ..actors import public_label
 from ..filtering import FilterError, parse
+from ..links import speaker_url
 from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
-from ..templatetags.links import speaker_url
-from ..views import public_actor
 from .errors import BadParameter
 from .schemas import (
     ErrorOut,
@@ -89,7 +89,7 @@ def event_out(event: Event) -> dict:
     return {
         "kind": event.kind,
         "at": event.at,
-        "actor": public_actor(event),
+        "actor": public_label(event.actor_id, event.actor_name),
         "from_status": event.from_status,
         "to_status": event.to_status,
         "from_outcome": event.from_outcome,

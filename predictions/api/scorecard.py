@@ -8,10 +8,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from ..links import speaker_url
 from ..models import UNATTRIBUTED, UNATTRIBUTED_LABEL
 from ..scorecard import partial_credit, ranked_speakers
 from ..scoring import Accuracy, Tally, total
-from ..templatetags.links import speaker_url
 from .predictions import ERRORS, PredictionFilters, filtered
 from .schemas import ScorecardOut
 

@@ -101,3 +101,8 @@ class JobRun(models.Model):
 
 # A job is late when it has not succeeded for this long (daily job + slack).
 JOB_LATE_AFTER = timedelta(hours=26)
+# The daily job: its django-q2 Schedule's name (also its tasks' group) and the JobRun row
+# that records its health, and the function it runs. Here, below the task and the health
+# check, so both read the one name.
+JOB_NAME = "flag due predictions"
+TASK_FUNC = "predictions.tasks.run_scheduled_review"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django import template
-from django.urls import reverse
 
 from .. import links
 from ..models import Prediction, Stance
@@ -51,11 +50,7 @@ def moment_href(prediction: Prediction, seconds: int | None = None) -> str:
     return safe_href(timestamped_url(prediction.source.url, at))
 
 
-def speaker_url(slug: str | None) -> str:
-    return reverse("speaker", args=[slug]) if slug else reverse("unattributed")
-
-
 @register.filter
 def speaker_href(said: Prediction | Stance) -> str:
     """The page of who made a prediction (the panel's page when nobody is named) or took a stance."""
-    return speaker_url(said.speaker.slug if said.speaker_id else None)
+    return links.speaker_url(said.speaker.slug if said.speaker_id else None)

@@ -9,13 +9,11 @@ from django import template
 from django.conf import settings
 from django.http import HttpRequest
 
+from ..filtering import CANONICAL_PARAMS
 from ..models import Prediction, Status
 from ..scoring import Accuracy, Tally, percent
 
 register = template.Library()
-
-# Query parameters that make a different page; anything else (tracking tags...) is dropped.
-CANONICAL_PARAMS = ("source", "speaker", "page")
 
 
 @register.simple_tag

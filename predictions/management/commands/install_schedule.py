@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from predictions.tasks import JOB_NAME, TASK_FUNC
+from predictions.models import JOB_NAME, TASK_FUNC
 
 # Just after midnight in TIME_ZONE, so the run's "today" is the day that just began.
 RUN_AT = time(0, 5)
