@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the query string is a 400 before any view or query sees it.
+    "predictions.middleware.NulRefusedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that touches the database (sessions, auth): an unreachable database
     # is a 503 page saying so, not a 500.

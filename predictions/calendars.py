@@ -9,7 +9,8 @@ restored from an export keeps the same UIDs.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,6 +24,22 @@ from .models import UNATTRIBUTED_LABEL, Prediction, Source, Speaker
 
 PRODID = "-//prediction-tracker//calendar//EN"
 
+# Characters no iCalendar text value may carry (RFC 5545 3.3.11 allows none of the controls
+# but tab): the library escapes a newline, but a bare CR would end the line for a parser and
+# start an invented property. Stored text keeps them; the calendar never shows them.
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def one_line(text: str) -> str:
+    """A name, title or claim as one line of plain text."""
+    return CONTROLS.sub(" ", LINE_BREAKS.sub(" ", text)).strip()
+
+
+def plain(text: str) -> str:
+    """A multi-line text value: line breaks kept as newlines, other controls dropped."""
+    return CONTROLS.sub(" ", LINE_BREAKS.sub("\n", text))
+
 
 def site_host() -> str:
     return urlsplit(settings.SITE_ROOT).hostname or "localhost"
@@ -31,14 +48,14 @@ def site_host() -> str:
 def describe(prediction: Prediction) -> str:
     source = prediction.source
     lines = [
-        f"Said by: {prediction.speaker.name if prediction.speaker else UNATTRIBUTED_LABEL}",
-        f"Where: {source.title} ({source.published_on:%d %b %Y})",
+        f"Said by: {one_line(prediction.speaker.name) if prediction.speaker else UNATTRIBUTED_LABEL}",
+        f"Where: {one_line(source.title)} ({source.published_on:%d %b %Y})",
         f"Resolution criteria: {prediction.resolution_criteria}",
         f"Status: {prediction.get_status_display()}"
         + (f", {prediction.get_outcome_display().lower()}" if prediction.outcome else ""),
         f"{settings.SITE_ROOT}{prediction.get_absolute_url()}",
     ]
-    return "\n".join(lines)
+    return plain("\n".join(lines))
 
 
 def calendar_of(name: str, predictions: QuerySet[Prediction]) -> bytes:
@@ -46,7 +63,7 @@ def calendar_of(name: str, predictions: QuerySet[Prediction]) -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", one_line(name))
     host = site_host()
     rows = predictions.select_related("speaker", "source").order_by("due_on", "id")
     for prediction in rows.iterator(chunk_size=2000):
@@ -56,8 +73,11 @@ def calendar_of(name: str, predictions: QuerySet[Prediction]) -> bytes:
         # bytes on every fetch and its ETag holds.
         event.add("dtstamp", prediction.updated_at)
         event.add("dtstart", prediction.due_on)
-        event.add("dtend", prediction.due_on + timedelta(days=1))
-        event.add("summary", prediction.claim)
+        # An all-day event is its DTSTART's day; DTEND (the day after) is said where it exists:
+        # a due date of 9999-12-31 has no day after, and RFC 5545 3.6.1 lets it go unsaid.
+        if prediction.due_on < date.max:
+            event.add("dtend", prediction.due_on + timedelta(days=1))
+        event.add("summary", one_line(prediction.claim))
         event.add("description", describe(prediction))
         event.add("url", f"{settings.SITE_ROOT}{prediction.get_absolute_url()}")
         event.add("transp", "TRANSPARENT")

@@ -1,9 +1,14 @@
 """Atom feeds of decisions (Django's syndication framework): the latest outcomes recorded,
 site-wide and per speaker, each with what was predicted, by whom, the outcome, the note and
-the evidence links. Only http(s) evidence becomes a link, as on the public pages."""
+the evidence links. Only http(s) evidence becomes a link, as on the public pages.
+
+A reopening is an entry too: a reader who saw "Held up" sees it withdrawn. Stored text may
+hold characters XML 1.0 cannot carry (a form feed pasted into a note); the feed writes them
+as spaces instead of refusing to render for everyone (`XmlSafeAtom1Feed`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +26,29 @@ from .links import safe_href
 from .models import Event, EventKind, Speaker
 
 FEED_ITEMS = 50
-DECISIONS = (EventKind.RESOLVED, EventKind.RERESOLVED)
+DECISIONS = (EventKind.RESOLVED, EventKind.RERESOLVED, EventKind.REOPENED)
+# What XML 1.0 forbids (section 2.2): controls but tab, LF and CR; lone surrogates; U+FFFE/F.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return NOT_XML.sub(" ", value)
+    if isinstance(value, list | tuple):
+        return type(value)(xml_safe(v) for v in value)
+    return value
+
+
+class XmlSafeAtom1Feed(Atom1Feed):
+    def __init__(self, title: str, link: str, description: str, **kwargs: Any) -> None:
+        super().__init__(
+            xml_safe(title), link, xml_safe(description), **{k: xml_safe(v) for k, v in kwargs.items()}
+        )
+
+    def add_item(self, title: str, link: str, description: str, **kwargs: Any) -> None:
+        super().add_item(
+            xml_safe(title), link, xml_safe(description), **{k: xml_safe(v) for k, v in kwargs.items()}
+        )
 
 
 def decisions() -> QuerySet[Event]:
@@ -34,7 +61,7 @@ def decisions() -> QuerySet[Event]:
 
 
 class ResolvedFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
     title = "Prediction tracker: latest outcomes"
     subtitle = "Each outcome recorded against a prediction's resolution criteria, newest first."
     author_name = "Prediction tracker"
@@ -50,6 +77,8 @@ class ResolvedFeed(Feed):
         return decisions()[:FEED_ITEMS]
 
     def item_title(self, item: Event) -> str:
+        if item.kind == EventKind.REOPENED:
+            return f"Outcome withdrawn ({item.get_from_outcome_display().lower()}): {item.prediction.claim}"
         return f"{item.get_to_outcome_display()}: {item.prediction.claim}"
 
     def item_link(self, item: Event) -> str:

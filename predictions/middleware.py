@@ -1,4 +1,11 @@
-"""An unreachable database is a 503 page saying so, not a 500 with a traceback in the log.
+"""Requests the pages cannot serve get an answer that says so, not a 500.
+
+`NulRefusedMiddleware`: a NUL character in the query string is a 400. PostgreSQL cannot hold
+NUL in text, so a filter value carrying one failed as a 500 inside whichever query met it
+(scorecard, API, pickers); forms already refuse it (Django's ProhibitNullCharactersValidator).
+
+`DatabaseUnavailableMiddleware`: an unreachable database is a 503 page saying so, not a 500
+with a traceback in the log.
 
 Placed after whitenoise (static files need no database) and before the session and auth
 middleware. It makes sure the connection is open before the page runs, so a page that
@@ -15,13 +22,34 @@ from collections.abc import Callable
 
 from django.db import OperationalError as DjangoOperationalError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
 from .dbcheck import database_address, is_unreachable, reason
 
 log = logging.getLogger(__name__)
+
+
+class NulRefusedMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return nul_refused(request, key.replace("\x00", "\\x00"))
+        return self.get_response(request)
+
+
+def nul_refused(request: HttpRequest, parameter: str) -> HttpResponse:
+    detail = (
+        f"Invalid value for parameter {parameter!r}: a NUL character (\\x00), which no value can contain."
+    )
+    if request.path.startswith("/api/"):
+        # The API's own 400 body (api/schemas.ErrorOut), as for any other bad parameter.
+        return JsonResponse({"detail": detail, "parameter": parameter}, status=400)
+    return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
 
 
 class DatabaseUnavailableMiddleware:

@@ -6,11 +6,12 @@ fixtures/ is written in. Unknown fields are refused, so a typo never goes unnoti
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -23,6 +24,7 @@ from pydantic import (
 
 from .links import is_web_link
 from .models import (
+    MAX_TIMESTAMP,
     Attribution,
     Event,
     EventKind,
@@ -47,10 +49,6 @@ IMPORT_FORMATS = Literal["prediction-tracker/predictions/v1", "prediction-tracke
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-z0-9_]+$", min_length=1, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=200)]
-
-
-# Seconds into a recording; fits PostgreSQL's integer column (and any real recording).
-MAX_TIMESTAMP = 2_000_000_000
 
 
 def fits(model: type, name: str) -> Any:
@@ -215,6 +213,16 @@ ReasonOrBlank = UnresolvableReason | Literal[""]
 EVENT_FIELDS = ("at", "actor", "from_status", "to_status")
 
 
+def _in_utc_calendar(at: datetime | None) -> datetime | None:
+    """A time the database can store: still within years 1 to 9999 once in UTC."""
+    if at is None:
+        return None
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{at.isoformat()} is outside years 1 to 9999 in UTC") from None
+
+
 class ExportRow(Strict):
     """See EXPORT_DESCRIPTION; field order here is the CSV column order."""
 
@@ -248,7 +256,9 @@ class ExportRow(Strict):
     event: Annotated[EventKind | None, Blank] = Field(
         description="What happened; empty/null on the one row of a prediction with no history yet."
     )
-    at: Annotated[AwareDatetime | None, Blank] = Field(description="When it happened (UTC, ISO 8601).")
+    at: Annotated[AwareDatetime | None, Blank, AfterValidator(_in_utc_calendar)] = Field(
+        description="When it happened (UTC, ISO 8601)."
+    )
     actor: Annotated[str, fits(Event, "actor_name")] = Field(
         description='Who: a reviewer\'s user name, "scheduler", or "reviewer" in a public download.'
     )

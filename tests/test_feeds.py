@@ -8,7 +8,7 @@ import feedparser
 import pytest
 from django.test import Client
 
-from predictions.decisions import Actor, resolve
+from predictions.decisions import Actor, reopen, resolve
 from predictions.models import Outcome
 from predictions.tasks import flag_due
 
@@ -71,6 +71,26 @@ def test_the_feed_lists_each_decision_newest_first(decided) -> None:
     assert '<a href="https://example.org/proof"' in first
     assert 'href="javascript' not in first and "javascript:alert(1)" in first
     assert "alice" not in str(feed)
+
+
+def test_a_reopening_withdraws_the_outcome_in_the_feed(decided, reviewer) -> None:
+    ada, _ = decided
+    ada.refresh_from_db()
+    reopen(
+        ada,
+        note="The benchmark was retracted.",
+        actor=Actor(user=reviewer, name="alice"),
+        at=datetime(2027, 1, 5, tzinfo=UTC),
+    )
+    feed = parse("/feeds/resolved.atom")
+    newest = feed.entries[0]
+    assert newest.title == "Outcome withdrawn (partially held up): Ada's <engine> runs."
+    assert (
+        "the outcome “partially held up” is withdrawn and the prediction is due for review again"
+        in newest.summary
+    )
+    assert "The benchmark was retracted." in newest.summary
+    assert len(feed.entries) == 4
 
 
 def test_a_speakers_feed_holds_only_their_decisions(decided) -> None:

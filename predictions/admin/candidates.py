@@ -22,19 +22,32 @@ from django.utils.text import Truncator
 
 from ..decisions import Actor, DecisionError
 from ..ingest import review
-from ..models import Attribution, Candidate, CandidateStatus, Horizon, Prediction, Speaker
+from ..models import (
+    CLAIM_MAX,
+    CRITERIA_MAX,
+    Attribution,
+    Candidate,
+    CandidateStatus,
+    Horizon,
+    Prediction,
+    Speaker,
+)
 from .access import StaffMayReadMixin, may_decide
 
 
 class AcceptForm(forms.Form):
-    claim = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="One testable sentence.")
+    claim = forms.CharField(
+        max_length=CLAIM_MAX, widget=forms.Textarea(attrs={"rows": 3}), help_text="One testable sentence."
+    )
     speaker = forms.ModelChoiceField(Speaker.objects.all(), required=False)
     attribution = forms.ChoiceField(choices=Attribution.choices)
     horizon = forms.ChoiceField(choices=Horizon.choices)
     horizon_as_said = forms.CharField(max_length=100)
     due_on = forms.DateField(help_text="YYYY-MM-DD")
     resolution_criteria = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="What would count as holding up."
+        max_length=CRITERIA_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What would count as holding up.",
     )
 
     def clean(self) -> dict[str, Any]:

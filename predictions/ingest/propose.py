@@ -12,12 +12,13 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import date
 
 from django.db import transaction
 from django.utils.text import slugify
 
-from predictions.models import Attribution, Source, Speaker
+from predictions.models import QUOTE_MAX, Attribution, Source, Speaker
 
 from ..models import Candidate, CandidateStatus
 from .document import Block, BlockKind, Document, section_path, split_sentences
@@ -148,6 +149,9 @@ class StoreResult:
     unchanged: int = 0
     updated: int = 0  # still proposed, given a transcript passage this time
     decided: int = 0  # already accepted, merged or rejected: left alone
+    # Lines of bullets longer than a prediction's quote may be (QUOTE_MAX): a candidate that
+    # could never be accepted is not proposed; the command names the lines.
+    too_long: list[int] = dataclass_field(default_factory=list)
 
 
 TRANSCRIPT_FIELDS = ("source_timestamp", "passage", "match_score")
@@ -167,6 +171,9 @@ def store(source: Source, proposals: Sequence[Proposal], with_transcript: bool) 
         }
         new = []
         for proposal in proposals:
+            if len(proposal.text) > QUOTE_MAX:
+                result.too_long.append(proposal.line)
+                continue
             candidate = existing.get(proposal.fingerprint)
             if candidate is None:
                 new.append(_candidate(source, proposal))

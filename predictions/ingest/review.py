@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -45,6 +46,15 @@ def _attribution_note(candidate: Candidate, acceptance: Acceptance) -> str:
         if acceptance.attribution == Attribution.TRANSCRIPT:
             return f"Labelled in the transcript at {candidate.source_timestamp} s."
     return "Chosen by the reviewer when accepting the candidate."
+
+
+def _named(exc: ValidationError) -> str:
+    """'claim: Ensure this value has at most 1000 characters (it has 1200).' and so on."""
+    return " ".join(
+        f"{'' if field == '__all__' else field.replace('_', ' ') + ': '}{message}"
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    )
 
 
 def unique_key(source_id: int, claim: str) -> str:
@@ -103,7 +113,14 @@ def accept(candidate_id: int, acceptance: Acceptance, actor: Actor) -> Predictio
         fields["attribution_note"] = _attribution_note(candidate, acceptance)[:500]
         if acceptance.attribution == Attribution.TRANSCRIPT:
             fields["excerpt"] = candidate.passage[:400]  # the speaker's own words
-        prediction = Prediction.objects.create(**fields)
+        prediction = Prediction(**fields)
+        try:
+            # The prediction's own rules (its limits, its constraints) refuse before any write,
+            # naming the field, rather than as an error from the database.
+            prediction.full_clean()
+        except ValidationError as exc:
+            raise DecisionError(_named(exc)) from exc
+        prediction.save(force_insert=True)
         # An accepted prediction starts open; the row records who took it on and when.
         history_row(
             prediction.pk,

@@ -37,11 +37,20 @@ from .history import (
     EventQuerySet,
     JobRun,
 )
-from .prediction import CLAIM_MAX, CRITERIA_MAX, NOTE_MAX, QUOTE_MAX, Prediction, PredictionQuerySet, Stance
+from .prediction import (
+    CLAIM_MAX,
+    CRITERIA_MAX,
+    MAX_TIMESTAMP,
+    NOTE_MAX,
+    QUOTE_MAX,
+    Prediction,
+    PredictionQuerySet,
+    Stance,
+)
 from .tally import DataVersion, Grain, TallyRow, data_version
 
 __all__ = [
-    "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
+    "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
     "RESOLVE_PERMISSION", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
     "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
     "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status",

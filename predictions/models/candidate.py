@@ -9,12 +9,13 @@ to an existing one; rejecting keeps the row so a re-ingest does not propose it a
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
 from .catalogue import Source, Speaker
 from .choices import Attribution, Horizon
-from .prediction import Prediction
+from .prediction import CLAIM_MAX, MAX_TIMESTAMP, QUOTE_MAX, Prediction
 
 
 class CandidateStatus(models.TextChoices):
@@ -36,8 +37,14 @@ class Candidate(models.Model):
     fingerprint = models.CharField(max_length=64)
     section = models.CharField(max_length=300, blank=True)
     line = models.PositiveIntegerField(default=0, help_text="Line in the ingested document.")
-    text = models.TextField(help_text="The sentence or bullet as the document has it.")
-    claim = models.TextField(help_text="Editable; becomes the prediction's claim when accepted.")
+    # The prediction's limits, so whatever ingest proposes can be accepted: the text becomes
+    # its quote (QUOTE_MAX; ingest skips a longer bullet), the claim is edited down to
+    # CLAIM_MAX at the latest on the accept page.
+    text = models.TextField(max_length=QUOTE_MAX, help_text="The sentence or bullet as the document has it.")
+    claim = models.TextField(
+        max_length=QUOTE_MAX,
+        help_text=f"Editable; becomes the prediction's claim (at most {CLAIM_MAX:,} characters) when accepted.",
+    )
     horizon = models.CharField(max_length=10, choices=Horizon.choices)
     horizon_as_said = models.CharField(max_length=100, default="unstated")
     due_on = models.DateField()
@@ -48,7 +55,10 @@ class Candidate(models.Model):
         max_length=20, choices=Attribution.choices, default=Attribution.UNATTRIBUTED
     )
     source_timestamp = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Seconds into the recording of the matching passage."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_TIMESTAMP)],
+        help_text="Seconds into the recording of the matching passage.",
     )
     passage = models.TextField(blank=True, help_text="The best-matching transcript passage.")
     match_score = models.FloatField(

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, ExtractYear, Length
@@ -125,6 +126,10 @@ CLAIM_MAX = 1_000
 QUOTE_MAX = 5_000
 CRITERIA_MAX = 2_000
 NOTE_MAX = 5_000
+# Seconds into a recording: 63 years, beyond any real one, and inside PostgreSQL's integer.
+# Every entry checks it (import, ingest, the admin, migration 0009 in the database), so the
+# API and the export, whose formats say the same bound, can always show what is stored.
+MAX_TIMESTAMP = 2_000_000_000
 
 
 class Prediction(models.Model):
@@ -132,9 +137,16 @@ class Prediction(models.Model):
     key = models.SlugField(
         max_length=120, help_text="Stable identifier within the source, used by import and export."
     )
-    claim = models.TextField(max_length=CLAIM_MAX, help_text="One testable sentence.")
+    # A TextField's max_length reaches its form only: the validators make full_clean() say
+    # which field is too long (accepting a candidate), before the CHECK would refuse the row.
+    claim = models.TextField(
+        max_length=CLAIM_MAX, validators=[MaxLengthValidator(CLAIM_MAX)], help_text="One testable sentence."
+    )
     quote = models.TextField(
-        max_length=QUOTE_MAX, blank=True, help_text="The words or paraphrase as the source has it."
+        max_length=QUOTE_MAX,
+        validators=[MaxLengthValidator(QUOTE_MAX)],
+        blank=True,
+        help_text="The words or paraphrase as the source has it.",
     )
     speaker = models.ForeignKey(
         Speaker,
@@ -163,14 +175,19 @@ class Prediction(models.Model):
     )
     section = models.CharField(max_length=300, blank=True, help_text="Topic or section it came from.")
     source_timestamp = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Seconds into the recording, when known."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_TIMESTAMP)],
+        help_text="Seconds into the recording, when known.",
     )
     horizon = models.CharField(max_length=10, choices=Horizon.choices)
     horizon_as_said = models.CharField(max_length=100, default="unstated")
     stated_on = models.DateField()
     due_on = models.DateField()
     resolution_criteria = models.TextField(
-        max_length=CRITERIA_MAX, help_text="What would count as holding up."
+        max_length=CRITERIA_MAX,
+        validators=[MaxLengthValidator(CRITERIA_MAX)],
+        help_text="What would count as holding up.",
     )
     probability = models.DecimalField(
         max_digits=4,
@@ -337,7 +354,9 @@ class Stance(models.Model):
     prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="stances")
     speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="stances")
     stance = models.CharField(max_length=10, choices=StanceKind.choices)
-    source_timestamp = models.PositiveIntegerField(null=True, blank=True)
+    source_timestamp = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_TIMESTAMP)]
+    )
     excerpt = models.CharField(max_length=400, blank=True)
     attribution = models.CharField(max_length=12, choices=Attribution.choices, default=Attribution.INFERRED)
     attribution_note = models.CharField(max_length=1000, blank=True)

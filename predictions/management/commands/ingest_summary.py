@@ -20,7 +20,7 @@ from predictions.ingest.propose import (
     store,
 )
 from predictions.ingest.transcript import TranscriptError, read_transcript
-from predictions.models import Source
+from predictions.models import QUOTE_MAX, Source
 
 # Binary files show NUL bytes early; text never has them.
 SNIFF_BYTES = 8192
@@ -91,6 +91,13 @@ class Command(BaseCommand):
                 f"proposed, {result.updated} given a transcript passage, {result.decided} already decided."
             )
         )
+        if result.too_long:
+            lines = ", ".join(str(n) for n in result.too_long)
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Not proposed, over {QUOTE_MAX:,} characters (a prediction's quote): line {lines}."
+                )
+            )
 
     def report_found(self, path: Path, document: Document) -> None:
         found = [
