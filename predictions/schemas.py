@@ -38,6 +38,7 @@ from .models import (
     StanceKind,
     Status,
     UnresolvableReason,
+    speaker_agrees,
 )
 from .transitions import TO_STATUS
 
@@ -94,7 +95,7 @@ def settle_attribution(speaker: str | None, attribution: Attribution | None) -> 
     is; a speaker exactly when it is not unattributed, as the database requires."""
     if attribution is None:
         return Attribution.NAMED if speaker else Attribution.UNATTRIBUTED
-    if bool(speaker) != (attribution != Attribution.UNATTRIBUTED):
+    if not speaker_agrees(bool(speaker), attribution):
         raise ValueError(
             f"attribution: {attribution.value!r} with "
             + ("a speaker; an unattributed prediction names nobody" if speaker else "no speaker")

@@ -1,11 +1,15 @@
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from predictions.models import (
+    SPEAKER_OR_NEITHER,
     AppendOnlyError,
+    Attribution,
+    Candidate,
     Event,
     EventKind,
     Horizon,
@@ -14,6 +18,7 @@ from predictions.models import (
     Status,
     UnresolvableReason,
     default_due_on,
+    speaker_agrees,
 )
 from tests.conftest import requires_postgres
 
@@ -148,3 +153,34 @@ def test_a_prediction_with_history_cannot_be_deleted(make_prediction):
     make_event(p)
     with pytest.raises(ProtectedError):
         p.delete()
+
+
+@pytest.mark.parametrize("attribution", Attribution.values)
+@pytest.mark.parametrize("has_speaker", [True, False])
+def test_a_speaker_exactly_when_attributed_is_one_rule_for_the_database_and_the_checks(
+    make_prediction, source, speaker, attribution, has_speaker
+) -> None:
+    """speaker_agrees() (asked by clean(), the accept form, accepting and the import) and
+    the CHECK of both tables agree on every combination."""
+    expected = (
+        attribution != Attribution.UNATTRIBUTED if has_speaker else attribution == Attribution.UNATTRIBUTED
+    )
+    assert speaker_agrees(has_speaker, attribution) is expected
+    who = speaker if has_speaker else None
+    writes = [
+        lambda: make_prediction(speaker=who, attribution=attribution),
+        lambda: Candidate.objects.create(
+            source=source, fingerprint=attribution + str(has_speaker), text="t", claim="t",
+            horizon=Horizon.NEAR, due_on=date(2026, 12, 31), speaker=who, attribution=attribution,
+        ),
+    ]  # fmt: skip
+    for write in writes:
+        if expected:
+            with transaction.atomic():
+                write()
+        else:
+            refused(write)
+    unsaved = Prediction(source=source, speaker=who, attribution=attribution)
+    with pytest.raises(ValidationError) as errors:
+        unsaved.full_clean()
+    assert (SPEAKER_OR_NEITHER in errors.value.message_dict.get("attribution", [])) is not expected

@@ -25,12 +25,14 @@ from ..ingest import review
 from ..models import (
     CLAIM_MAX,
     CRITERIA_MAX,
+    SPEAKER_OR_NEITHER,
     Attribution,
     Candidate,
     CandidateStatus,
     Horizon,
     Prediction,
     Speaker,
+    speaker_agrees,
 )
 from .access import StaffMayReadMixin, may_decide
 
@@ -53,10 +55,8 @@ class AcceptForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if "speaker" in data and "attribution" in data:
-            if (data["speaker"] is None) != (data["attribution"] == Attribution.UNATTRIBUTED):
-                raise forms.ValidationError(
-                    "Choose a speaker and how they are known, or neither (unattributed)."
-                )
+            if not speaker_agrees(data["speaker"] is not None, data["attribution"]):
+                raise forms.ValidationError(SPEAKER_OR_NEITHER)
         return data
 
 

@@ -16,7 +16,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from predictions.decisions import Actor, DecisionError
-from predictions.models import Attribution, EventKind, Prediction, Speaker, Status
+from predictions.models import (
+    SPEAKER_OR_NEITHER,
+    Attribution,
+    EventKind,
+    Prediction,
+    Speaker,
+    Status,
+    speaker_agrees,
+)
 from predictions.transitions import Step, history_row
 
 from ..models import Candidate, CandidateStatus
@@ -91,8 +99,8 @@ def _decided(candidate: Candidate, status: str, actor: Actor, prediction: Predic
 def accept(candidate_id: int, acceptance: Acceptance, actor: Actor) -> Prediction:
     with transaction.atomic():
         candidate = _locked(candidate_id)
-        if (acceptance.speaker is None) != (acceptance.attribution == Attribution.UNATTRIBUTED):
-            raise DecisionError("Choose a speaker and how they are known, or neither (unattributed).")
+        if not speaker_agrees(acceptance.speaker is not None, acceptance.attribution):
+            raise DecisionError(SPEAKER_OR_NEITHER)
         if acceptance.due_on < candidate.source.published_on:
             raise DecisionError("The due date cannot be before the date the source was published.")
         fields: dict[str, object] = {

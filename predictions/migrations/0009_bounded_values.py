@@ -117,6 +117,21 @@ class Migration(migrations.Migration):
             "resolution_criteria",
             text(CRITERIA_MAX, help_text="What would count as holding up."),
         ),
+        # One Q for the rule, as a prediction's (models.choices.speaker_iff_attributed): the
+        # same rows pass, and the candidate table has no trigger a SQLite rebuild would drop
+        # (this migration's own are created after it).
+        migrations.RemoveConstraint(model_name="candidate", name="candidate_speaker_iff_attributed"),
+        migrations.AddConstraint(
+            model_name="candidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("speaker__isnull", True), ("attribution", "unattributed")),
+                    models.Q(("speaker__isnull", False), ("attribution__in", ["named", "transcript", "inferred"])),
+                    _connector="OR",
+                ),
+                name="candidate_speaker_iff_attributed",
+            ),
+        ),
         migrations.RunPython(refuse_rows_over, migrations.RunPython.noop),
         migrations.RunPython(forward, backward),
     ]

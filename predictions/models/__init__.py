@@ -15,6 +15,7 @@ from .choices import (
     LONG_TERM_YEARS,
     MEDIUM_TERM_YEARS,
     RESOLVE_PERMISSION,
+    SPEAKER_OR_NEITHER,
     UNATTRIBUTED,
     UNATTRIBUTED_LABEL,
     Attribution,
@@ -26,6 +27,7 @@ from .choices import (
     UnresolvableReason,
     add_years,
     default_due_on,
+    speaker_agrees,
 )
 from .history import (
     JOB_LATE_AFTER,
@@ -51,8 +53,8 @@ from .tally import DataVersion, Grain, TallyRow, data_version
 
 __all__ = [
     "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
-    "RESOLVE_PERMISSION", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
+    "RESOLVE_PERMISSION", "SPEAKER_OR_NEITHER", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
     "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
     "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status",
-    "UnresolvableReason", "add_years", "default_due_on",
+    "UnresolvableReason", "add_years", "default_due_on", "speaker_agrees",
 ]  # fmt: skip

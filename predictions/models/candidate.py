@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from .catalogue import Source, Speaker
-from .choices import Attribution, Horizon
+from .choices import Attribution, Horizon, speaker_iff_attributed
 from .prediction import CLAIM_MAX, MAX_TIMESTAMP, QUOTE_MAX, Prediction
 
 
@@ -92,11 +92,7 @@ class Candidate(models.Model):
                 condition=Q(attribution__in=Attribution.values), name="candidate_attribution_valid"
             ),
             # Same rule as a prediction's: a speaker exactly when something attributes one.
-            models.CheckConstraint(
-                condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
-                | (Q(speaker__isnull=False) & ~Q(attribution=Attribution.UNATTRIBUTED)),
-                name="candidate_speaker_iff_attributed",
-            ),
+            speaker_iff_attributed("candidate_speaker_iff_attributed"),
             models.CheckConstraint(
                 condition=(
                     Q(status__in=[CandidateStatus.ACCEPTED, CandidateStatus.MERGED])

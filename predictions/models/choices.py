@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import models
+from django.db.models import Q
 
 # The permission that lets a reviewer record, change, defer or reopen an outcome.
 RESOLVE_PERMISSION = "predictions.resolve_prediction"
@@ -98,3 +99,21 @@ def default_due_on(horizon: str, stated_on: date, horizon_as_said: str = "") -> 
 # The attributions that name a speaker; the scorecard's strict filter keeps the first two.
 ATTRIBUTED = [Attribution.NAMED, Attribution.TRANSCRIPT, Attribution.INFERRED]
 ATTESTED = [Attribution.NAMED, Attribution.TRANSCRIPT]
+
+
+# A speaker exactly when something attributes one: the rule of every record that names its
+# speaker (a prediction, a candidate). One home for the database's CHECK, the models'
+# clean(), the accept form, accepting a candidate and the import, which all ask these.
+SPEAKER_OR_NEITHER = "Choose a speaker and how they are known, or neither (unattributed)."
+
+
+def speaker_agrees(has_speaker: bool, attribution: str) -> bool:
+    return has_speaker == (attribution in ATTRIBUTED)
+
+
+def speaker_iff_attributed(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
+        | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),
+        name=name,
+    )

@@ -18,6 +18,7 @@ from ..scoring import Stated, Tally, stance_outcome, stance_tally
 from .catalogue import Source, Speaker
 from .choices import (
     ATTRIBUTED,
+    SPEAKER_OR_NEITHER,
     UNATTRIBUTED_LABEL,
     Attribution,
     Horizon,
@@ -25,6 +26,8 @@ from .choices import (
     StanceKind,
     Status,
     UnresolvableReason,
+    speaker_agrees,
+    speaker_iff_attributed,
 )
 from .tally import stated_from_predictions, stated_from_table, tallies_from_table, tally_rows
 
@@ -256,11 +259,7 @@ class Prediction(models.Model):
                     ("resolution_criteria", CRITERIA_MAX),
                 )
             ),
-            models.CheckConstraint(
-                condition=(Q(speaker__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED))
-                | (Q(speaker__isnull=False) & Q(attribution__in=ATTRIBUTED)),
-                name="prediction_speaker_iff_attributed",
-            ),
+            speaker_iff_attributed("prediction_speaker_iff_attributed"),
         ]
         indexes = [
             # Serves flag_due() in tasks.py, the daily django-q2 job:
@@ -313,10 +312,8 @@ class Prediction(models.Model):
     def clean(self) -> None:
         if self.stated_on and self.due_on and self.due_on < self.stated_on:
             raise ValidationError({"due_on": "The due date cannot be before the date it was stated."})
-        if bool(self.speaker_id) != (self.attribution != Attribution.UNATTRIBUTED):
-            raise ValidationError(
-                {"attribution": "Choose a speaker and how they are known, or neither (unattributed)."}
-            )
+        if not speaker_agrees(bool(self.speaker_id), self.attribution):
+            raise ValidationError({"attribution": SPEAKER_OR_NEITHER})
 
 
 class StanceQuerySet(models.QuerySet):
