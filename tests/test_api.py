@@ -199,3 +199,12 @@ def test_the_list_filters_by_attribution_and_the_detail_shows_stances(make_predi
             "attribution_note": "",
         }
     ]
+
+
+def test_the_last_page_gives_no_cursor_even_when_it_is_full(make_prediction) -> None:
+    for _ in range(6):
+        make_prediction()
+    first = get("/api/predictions?limit=3").json()
+    assert first["next_cursor"]
+    last = get(f"/api/predictions?limit=3&cursor={first['next_cursor']}").json()
+    assert (len(last["items"]), last["next_cursor"]) == (3, None)

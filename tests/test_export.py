@@ -144,6 +144,8 @@ def test_the_scheduler_is_named_as_such(history):
         # A date range selects events; a prediction without history has no date to match.
         ({"since": "2027-01-02", "until": "2027-01-03"}, [("p1", "flagged"), ("p2", "deferred")]),
         ({"since": "2027-01-04"}, [("p1", "resolved")]),
+        # One day is a range too: since and until the same date is that day's events.
+        ({"since": "2027-01-03", "until": "2027-01-03"}, [("p2", "deferred")]),
         ({"until": "2027-01-01"}, [("p4", "flagged")]),
     ],
 )

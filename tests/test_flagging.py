@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from predictions.decisions import Actor, defer, resolve
 from predictions.models import Event, EventKind, Horizon, Outcome, Prediction, Status
-from predictions.tasks import flag_due, flag_one
+from predictions.tasks import _why, flag_due, flag_one
 from tests.conftest import requires_postgres
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +347,12 @@ def test_an_as_of_that_is_not_a_date_is_a_clear_error(make_prediction: MakePredi
         call_command("flag_due_predictions", "--as-of", bad)
     assert str(error.value) == f"--as-of must be a date written YYYY-MM-DD, such as 2027-01-01; got {bad!r}."
     assert not Prediction.objects.due_for_review().exists()
+
+
+def test_the_flag_says_back_from_deferral_only_for_a_review_date_after_the_due_date() -> None:
+    due = date(2026, 12, 31)
+    assert _why(due, None, date(2027, 1, 2)) == "Due on 2026-12-31; flagged by the run as of 2027-01-02."
+    assert _why(due, due, date(2027, 1, 2)) == "Due on 2026-12-31; flagged by the run as of 2027-01-02."
+    assert _why(due, date(2027, 1, 1), date(2027, 1, 2)) == (
+        "Back from deferral: review after 2027-01-01 (due on 2026-12-31)."
+    )

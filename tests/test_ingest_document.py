@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from predictions.ingest.document import BlockKind, parse, split_sentences
-from predictions.ingest.forward import Person, named_person
+from predictions.ingest.forward import LONG_AFTER_YEARS, Person, named_person, read_horizon
 from predictions.ingest.propose import main_reference, propose
 
 ROBOTICS = """\
@@ -125,3 +127,12 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
         "Labs e.g. Ai2 will ship.",
         "Then more.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "horizon"),
+    [("In 10 years robots sort parcels.", "medium"), ("In 11 years robots sort parcels.", "long")],
+)
+def test_ten_years_out_is_still_medium_term_and_more_is_long(text: str, horizon: str) -> None:
+    assert LONG_AFTER_YEARS == 10
+    assert read_horizon(text, [], date(2026, 1, 31)).horizon == horizon
