@@ -7,17 +7,19 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 SEED := fixtures/state-of-ai-2026.yaml
 
-.PHONY: run prod test bench mutants lint format setup clean
+.PHONY: run prod test bench mutants lint format lock setup clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Stamp files re-run pip only when the requirements change.
-$(VENV)/.run-installed: requirements.txt | $(PY)
-	$(PIP) install -r requirements.txt
+# Stamp files re-run pip only when the requirements change. Each requirements*.txt is a
+# complete lock with hashes, generated from its .in by `make lock`: never edited by hand.
+# requirements.txt is production's (the image); -local adds honcho for `make run`.
+$(VENV)/.run-installed: requirements-local.txt | $(PY)
+	$(PIP) install -r requirements-local.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+$(VENV)/.dev-installed: requirements-dev.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
@@ -57,6 +59,15 @@ mutants: $(VENV)/.dev-installed
 	timeout 900 $(VENV)/bin/mutmut run --max-children 2 >/dev/null 2>&1 || true
 	$(VENV)/bin/mutmut results
 	@$(PY) -c "import json,glob,collections; c=collections.Counter(v for f in glob.glob('mutants/**/*.meta',recursive=True) for v in json.load(open(f))['exit_code_by_key'].values()); print('exit codes (0 = survived, 1 = killed):', dict(c))"
+
+# After editing a requirements*.in: the locks again, with the hashes pip then insists on.
+# Pins already in a lock stay unless its .in asks otherwise (pip-compile --upgrade moves them).
+LOCK := $(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: | $(PY)
+	$(PIP) install pip-tools==7.7.0
+	$(LOCK) -o requirements.txt requirements.in
+	$(LOCK) -o requirements-local.txt requirements-local.in
+	$(LOCK) -o requirements-dev.txt requirements-dev.in
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
