@@ -1,6 +1,8 @@
-"""The tally the scorecard reads (models/tally.py, migration 0008): after every kind of write
-to a prediction it equals a recount from scratch, on both databases; and what tallies.py
-answers from it is what counting the predictions gives."""
+"""The tally the scorecard reads (models/tally.py, migration 0008): the triggers bucket every
+row as the Python rule does (recount.py, scoring.stated_bucket); after every kind of write to
+a prediction the tally equals a recount from scratch, on both databases; and what
+tallies.py answers from it is what counting the predictions gives. Hand-worked answers of
+tallies() and its choice of grain: tests/test_tallies.py."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -38,8 +40,9 @@ from predictions.models import (
     TallyRow,
     UnresolvableReason,
 )
-from predictions.models.tally import GRAINS
-from predictions.recount import count, differences, stated_sums
+from predictions.models.tally import GRAINS, NEUTRAL
+from predictions.recount import count, counted, differences, recount, stated_sums
+from predictions.scoring import stated_bucket
 from predictions.tallies import dimensions, stated, tallies
 from predictions.tasks import flag_due
 from tests.admin_support import form_data
@@ -228,6 +231,89 @@ def test_the_command_reports_a_difference_and_fixes_it(make_prediction) -> None:
 
     call_command("recount_tallies", "--fix", stdout=StringIO())
     assert_exact()
+
+
+# --- the triggers bucket as the Python rule does -----------------------------------------------
+
+# Probabilities at and either side of the calibration buckets' edges, and none.
+PROBABILITIES = [None, "0", "0.001", "0.199", "0.2", "0.5", "0.799", "0.8", "0.999", "1"]
+STATES = [(Status.OPEN, ""), (Status.DUE, ""), *((Status.RESOLVED, outcome) for outcome in Outcome.values)]
+
+
+def python_rule(predictions: list[Prediction]) -> dict[tuple, tuple[int, ...]]:
+    """`recount()`'s answer worked out in Python, prediction by prediction, from the rule as
+    the scorecard's arithmetic states it (scoring.stated_bucket), not from the ORM."""
+    expected: dict[tuple, list[int]] = {}
+    for p in predictions:
+        milli = None if p.probability is None else int(Decimal(p.probability) * 1000)
+        dims = {
+            "speaker": p.speaker_id,
+            "source": p.source_id,
+            "attribution": p.attribution,
+            "horizon": p.horizon,
+            "due_year": p.due_on.year,
+            "probability_bin": -1 if milli is None else stated_bucket(milli),
+        }
+        state = p.outcome if p.status == Status.RESOLVED else p.status
+        for grain, kept in GRAINS.items():
+            key = (grain, *(dims[d] if d in kept else NEUTRAL[d] for d in NEUTRAL), state)
+            sums = expected.setdefault(key, [0, 0, 0, 0])
+            for i, value in enumerate((1, milli is not None, milli or 0, (milli or 0) ** 2)):
+                sums[i] += value
+    return {key: tuple(sums) for key, sums in expected.items()}
+
+
+def test_the_triggers_bucket_every_state_horizon_and_probability_as_the_python_rule(source, cast) -> None:
+    """Every status x outcome x horizon x probability bucket, written through the ORM by every
+    path the triggers tell apart (one INSERT per row, one for many, an UPDATE of many, a
+    DELETE): what the triggers counted equals the recount and the rule worked out in Python."""
+    made = []
+    for i, ((status, outcome), horizon, probability) in enumerate(
+        (state, horizon, probability)
+        for state in STATES
+        for horizon in Horizon.values
+        for probability in PROBABILITIES
+    ):
+        speaker = [cast["ada"], cast["grace"], None][i % 3]
+        made.append(
+            Prediction(
+                source=[source, cast["other"]][i % 2],
+                key=f"k{i}",
+                claim=f"Claim {i}",
+                speaker=speaker,
+                attribution=[Attribution.NAMED, Attribution.INFERRED][i % 2]
+                if speaker
+                else Attribution.UNATTRIBUTED,
+                horizon=horizon,
+                stated_on=date(2026, 1, 31),
+                due_on=date(2026 + i % 4, 12, 31),
+                resolution_criteria="It happens.",
+                probability=None if probability is None else Decimal(probability),
+                status=status,
+                outcome=outcome,
+                unresolvable_reason=UnresolvableReason.TOO_VAGUE if outcome == Outcome.UNRESOLVABLE else "",
+            )
+        )
+    assert len(made) == len(STATES) * 3 * len(PROBABILITIES)
+    for p in made[:20]:
+        p.save()  # one INSERT each
+    Prediction.objects.bulk_create(made[20:])  # many rows in one INSERT
+    every = list(Prediction.objects.all())
+    assert counted() == recount() == python_rule(every)
+
+    # One UPDATE moves every row to another bucket (state, year, horizon, probability bin).
+    Prediction.objects.filter(status=Status.RESOLVED).update(
+        status=Status.DUE, outcome="", unresolvable_reason=""
+    )
+    Prediction.objects.filter(probability__isnull=False, probability__lt=1).update(
+        probability=F("probability") + Decimal("0.001")
+    )
+    Prediction.objects.filter(horizon=Horizon.NEAR).update(horizon=Horizon.LONG, due_on=date(2046, 1, 31))
+    every = list(Prediction.objects.all())
+    assert counted() == recount() == python_rule(every)
+
+    Prediction.objects.filter(pk__in=[p.pk for p in every[::2]]).delete()
+    assert counted() == recount() == python_rule(list(Prediction.objects.all()))
 
 
 # --- what tallies.py answers is what counting the predictions gives ----------------------------
