@@ -1,6 +1,7 @@
-"""The scorecard's numbers and rows: tallies from the database (`Prediction.objects.tallies`,
-`Stance.objects.tallies`), arithmetic from `scoring.py`, rows and charts for the pages. The
-public pages and the API's scorecard both read them here, so they cannot disagree.
+"""The scorecard's numbers and rows for a set of filters (`filtering.Filters`): counts from
+the tally (`tallies.py`) and the stances (`Stance.objects.tallies`), arithmetic from
+`scoring.py`, rows and charts for the pages. The public pages and the API's scorecard both
+read them here, so they cannot disagree.
 
 A speaker's stances on other people's predictions count in their record but are shown
 apart from the predictions they made themselves: the "By speaker" rows are only their own.
@@ -19,9 +20,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import charts
+from .filtering import Filters
 from .links import speaker_url
 from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance
 from .scoring import Accuracy, Stated, Tally, brier_from_sums, calibration_from_sums, outcome_value, total
+from .tallies import stated, tallies
 
 COMING_DUE = 6
 
@@ -41,10 +44,10 @@ class SpeakerTallies:
     horizons: list[tuple[str, Tally]]
 
 
-def speaker_horizon_tallies(predictions: QuerySet[Prediction]) -> list[SpeakerTallies]:
+def speaker_horizon_tallies(filters: Filters) -> list[SpeakerTallies]:
     parts: dict[str | None, list[tuple[str, Tally]]] = defaultdict(list)
     names: dict[str | None, str] = {}
-    for row in predictions.tallies("speaker__slug", "speaker__name", "horizon"):
+    for row in tallies(filters, ("speaker__slug", "speaker__name", "horizon")):
         parts[row["speaker__slug"]].append((row["horizon"], row["tally"]))
         names[row["speaker__slug"]] = row["speaker__name"] or ""
     result = []
@@ -89,11 +92,15 @@ def row_order(row: Row | StanceRow) -> tuple:
     return (row.panel, acc is None, -(acc.low if acc else 0), -(acc.n if acc else 0), row.label)
 
 
-def inferred_counts(predictions: QuerySet[Prediction]) -> dict[str | None, int]:
+def inferred_counts(filters: Filters) -> dict[str | None, int]:
     """How many of each speaker's predictions were attributed by inference, in one query
-    (of the tally)."""
-    rows = predictions.filter(attribution=Attribution.INFERRED).tallies("speaker__slug")
-    return {row["speaker__slug"]: row["tally"].tracked for row in rows}
+    (of the tally): grouped by attribution too, so that an attribution filter still applies."""
+    rows = tallies(filters, ("speaker__slug", "attribution"))
+    return {
+        row["speaker__slug"]: row["tally"].tracked
+        for row in rows
+        if row["attribution"] == Attribution.INFERRED
+    }
 
 
 def stance_rows(stances: QuerySet[Stance], own: dict[str | None, Tally]) -> list[StanceRow]:
@@ -116,21 +123,21 @@ def stance_rows(stances: QuerySet[Stance], own: dict[str | None, Tally]) -> list
     return sorted(rows, key=row_order)
 
 
-def probability_context(predictions: QuerySet[Prediction], labels: dict[str | None, str]) -> dict[str, Any]:
+def probability_context(filters: Filters, labels: dict[str | None, str]) -> dict[str, Any]:
     """Brier score, calibration and Brier by speaker, from stated probabilities summed per
-    speaker, outcome and calibration bucket (`Prediction.objects.stated`, read from the tally)."""
+    speaker, outcome and calibration bucket (`tallies.stated`, read from the tally)."""
     credit = partial_credit()
     overall: dict[str, Stated] = defaultdict(Stated)
     by_speaker: dict[str | None, dict[str, Stated]] = defaultdict(lambda: defaultdict(Stated))
     by_bucket: dict[int, dict[str, Stated]] = defaultdict(lambda: defaultdict(Stated))
-    for row in predictions.stated("speaker__slug"):
-        state, stated = row["state"], row["stated"]
-        overall[state] += stated
-        by_speaker[row["speaker__slug"]][state] += stated
-        by_bucket[row["probability_bin"]][state] += stated
-    scored = sum(stated.n for state, stated in overall.items() if outcome_value(state, credit) is not None)
+    for row in stated(filters, ("speaker__slug",)):
+        state, sums = row["state"], row["stated"]
+        overall[state] += sums
+        by_speaker[row["speaker__slug"]][state] += sums
+        by_bucket[row["probability_bin"]][state] += sums
+    scored = sum(sums.n for state, sums in overall.items() if outcome_value(state, credit) is not None)
     return {
-        "probabilities_given": sum(stated.n for stated in overall.values()),
+        "probabilities_given": sum(sums.n for sums in overall.values()),
         "probabilities_scored": scored,
         "brier": brier_from_sums(overall, credit),
         "calibration": calibration_from_sums(by_bucket, credit) if scored else [],
@@ -142,9 +149,9 @@ def probability_context(predictions: QuerySet[Prediction], labels: dict[str | No
     }
 
 
-def due_periods(predictions: QuerySet[Prediction], today: date) -> list[tuple[str, Tally]]:
-    """Counts per due year from the database, merged into the timeline's periods."""
-    per_year = predictions.tallies("due_year")
+def due_periods(filters: Filters, today: date) -> list[tuple[str, Tally]]:
+    """Counts per due year from the tally, merged into the timeline's periods."""
+    per_year = tallies(filters, ("due_year",))
     return charts.bucket_years([(row["due_year"], row["tally"]) for row in per_year], today.year)
 
 
@@ -162,12 +169,10 @@ def recently_resolved(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]
     return predictions.resolved().select_related("speaker").order_by("-resolved_at", "-id")[:COMING_DUE]
 
 
-def ranked_speakers(
-    predictions: QuerySet[Prediction], credit: float
-) -> tuple[list[SpeakerTallies], dict[str, Tally]]:
+def ranked_speakers(filters: Filters, credit: float) -> tuple[list[SpeakerTallies], dict[str, Tally]]:
     """The speakers' tallies in the scorecard's order (`row_order`), and the totals per
     horizon: what the page's tables and the API's scorecard both show."""
-    groups = speaker_horizon_tallies(predictions)
+    groups = speaker_horizon_tallies(filters)
     horizons = {h: Tally() for h in Horizon.values}
     for group in groups:
         for h, t in group.horizons:
@@ -180,16 +185,17 @@ def ranked_speakers(
     return sorted(groups, key=order), horizons
 
 
-def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stance]) -> dict[str, Any]:
-    """Everything the scorecard page shows about `predictions` and the `stances` taken on
-    predictions (both already filtered)."""
+def scorecard_context(filters: Filters) -> dict[str, Any]:
+    """Everything the scorecard page shows about the predictions `filters` keep and the
+    stances taken on them."""
     credit = partial_credit()
+    predictions = filters.apply(Prediction.objects.all())
     names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
-    inferred = inferred_counts(predictions)
+    inferred = inferred_counts(filters)
     # (speaker row, its horizon rows), so the speaker × horizon table follows the same order.
     speaker_groups: list[tuple[Row, list[Row]]] = []
     own: dict[str | None, Tally] = {}
-    groups, horizon_tallies = ranked_speakers(predictions, credit)
+    groups, horizon_tallies = ranked_speakers(filters, credit)
     for group in groups:
         names[group.slug] = group.name or UNATTRIBUTED_LABEL
         own[group.slug] = group.tally
@@ -209,8 +215,8 @@ def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stanc
     horizon_rows = [Row(Horizon(h).label, "", t, t.accuracy(credit)) for h, t in horizon_tallies.items()]
     totals = total(horizon_tallies.values())
     today = timezone.localdate()
-    periods = due_periods(predictions, today)
-    taken = stance_rows(stances, own)
+    periods = due_periods(filters, today)
+    taken = stance_rows(Stance.objects.filter(filters.stance_q()), own)
     return {
         "totals": totals,
         "overall": totals.accuracy(credit),
@@ -235,7 +241,7 @@ def scorecard_context(predictions: QuerySet[Prediction], stances: QuerySet[Stanc
         "coming_due": coming_due(predictions),
         "recently_resolved": recently_resolved(predictions),
         "today": today,
-        **probability_context(predictions, names),
+        **probability_context(filters, names),
     }
 
 
@@ -250,11 +256,12 @@ def stances_taken(slug: str | None) -> QuerySet[Stance]:
     )
 
 
-def speaker_context(predictions: QuerySet[Prediction], slug: str | None, label: str) -> dict[str, Any]:
-    """A speaker's record (slug None: the panel's predictions): their own predictions, and
-    apart from them the stances they took on other people's."""
+def speaker_context(filters: Filters, label: str) -> dict[str, Any]:
+    """A speaker's record (`filters` of one speaker, or of the panel's predictions): their
+    own predictions, and apart from them the stances they took on other people's."""
     credit = partial_credit()
-    grouped = {row["horizon"]: row["tally"] for row in predictions.tallies("horizon")}
+    slug = None if filters.unattributed else filters.speaker
+    grouped = {row["horizon"]: row["tally"] for row in tallies(filters, ("horizon",))}
     horizon_rows = [
         Row(Horizon(h).label, "", grouped.get(h, Tally()), grouped.get(h, Tally()).accuracy(credit))
         for h in Horizon.values
@@ -273,5 +280,5 @@ def speaker_context(predictions: QuerySet[Prediction], slug: str | None, label: 
             f"{label}: accuracy by horizon, with 95% intervals",
             [(r.label, r.accuracy, False) for r in horizon_rows],
         ),
-        **probability_context(predictions, {slug: label}),
+        **probability_context(filters, {slug: label}),
     }

@@ -35,11 +35,10 @@ from .models import (
     Prediction,
     Source,
     Speaker,
-    Stance,
     data_version,
 )
-from .models.tally import most_predicted
 from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
+from .tallies import most_predicted
 
 PAGE_SIZE = 50
 # The scorecard's own filters; other parameters (a campaign tag on a shared link) are ignored.
@@ -93,9 +92,7 @@ def scorecard_page(request: HttpRequest, filters: Filters) -> HttpResponse:
         "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
         "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
-        **scorecard_context(
-            filters.apply(Prediction.objects.all()), Stance.objects.filter(filters.stance_q())
-        ),
+        **scorecard_context(filters),
     }
     return render(request, "predictions/scorecard.html", context)
 
@@ -148,7 +145,9 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
         "page": page,
         "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
         "filter_value": slug or UNATTRIBUTED,
-        **speaker_context(predictions, slug, speaker.name if speaker else UNATTRIBUTED_LABEL),
+        **speaker_context(
+            Filters(speaker=slug or UNATTRIBUTED), speaker.name if speaker else UNATTRIBUTED_LABEL
+        ),
     }
     return render(request, "predictions/speaker.html", context)
 

@@ -1,6 +1,8 @@
-"""The tally the scorecard reads (models/tally.py, migration 0008): after every kind of write
-to a prediction it equals a recount from scratch, on both databases; the scorecard's
-numbers come from it; and what it cannot answer is still counted from the predictions."""
+"""The tally the scorecard reads (models/tally.py, migration 0008): the triggers bucket every
+row as the Python rule does (recount.py, scoring.stated_bucket); after every kind of write to
+a prediction the tally equals a recount from scratch, on both databases; and what
+tallies.py answers from it is what counting the predictions gives. Hand-worked answers of
+tallies() and its choice of grain: tests/test_tallies.py."""
 
 from __future__ import annotations
 
@@ -16,15 +18,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import F, Sum
-from django.db.models.lookups import GreaterThan
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from predictions.decisions import Actor, DecisionError, defer, reopen, resolve
+from predictions.filtering import ATTESTED_VALUE, Filters
 from predictions.importing import import_path
 from predictions.models import (
+    UNATTRIBUTED,
     Attribution,
     Candidate,
     Grain,
@@ -37,7 +40,10 @@ from predictions.models import (
     TallyRow,
     UnresolvableReason,
 )
-from predictions.models.tally import differences
+from predictions.models.tally import GRAINS, NEUTRAL
+from predictions.recount import count, counted, differences, recount, stated_sums
+from predictions.scoring import stated_bucket
+from predictions.tallies import dimensions, stated, tallies
 from predictions.tasks import flag_due
 from tests.admin_support import form_data
 from tests.conftest import SEED
@@ -227,12 +233,90 @@ def test_the_command_reports_a_difference_and_fixes_it(make_prediction) -> None:
     assert_exact()
 
 
-# --- what the scorecard reads -------------------------------------------------------------------
+# --- the triggers bucket as the Python rule does -----------------------------------------------
+
+# Probabilities at and either side of the calibration buckets' edges, and none.
+PROBABILITIES = [None, "0", "0.001", "0.199", "0.2", "0.5", "0.799", "0.8", "0.999", "1"]
+STATES = [(Status.OPEN, ""), (Status.DUE, ""), *((Status.RESOLVED, outcome) for outcome in Outcome.values)]
 
 
-def counted_from_predictions(predictions: Any, *group_by: str) -> list[dict[str, Any]]:
-    """tallies() with the tally table out of the picture: a filter it does not keep."""
-    return predictions.filter(pk__gte=0).tallies(*group_by)
+def python_rule(predictions: list[Prediction]) -> dict[tuple, tuple[int, ...]]:
+    """`recount()`'s answer worked out in Python, prediction by prediction, from the rule as
+    the scorecard's arithmetic states it (scoring.stated_bucket), not from the ORM."""
+    expected: dict[tuple, list[int]] = {}
+    for p in predictions:
+        milli = None if p.probability is None else int(Decimal(p.probability) * 1000)
+        dims = {
+            "speaker": p.speaker_id,
+            "source": p.source_id,
+            "attribution": p.attribution,
+            "horizon": p.horizon,
+            "due_year": p.due_on.year,
+            "probability_bin": -1 if milli is None else stated_bucket(milli),
+        }
+        state = p.outcome if p.status == Status.RESOLVED else p.status
+        for grain, kept in GRAINS.items():
+            key = (grain, *(dims[d] if d in kept else NEUTRAL[d] for d in NEUTRAL), state)
+            sums = expected.setdefault(key, [0, 0, 0, 0])
+            for i, value in enumerate((1, milli is not None, milli or 0, (milli or 0) ** 2)):
+                sums[i] += value
+    return {key: tuple(sums) for key, sums in expected.items()}
+
+
+def test_the_triggers_bucket_every_state_horizon_and_probability_as_the_python_rule(source, cast) -> None:
+    """Every status x outcome x horizon x probability bucket, written through the ORM by every
+    path the triggers tell apart (one INSERT per row, one for many, an UPDATE of many, a
+    DELETE): what the triggers counted equals the recount and the rule worked out in Python."""
+    made = []
+    for i, ((status, outcome), horizon, probability) in enumerate(
+        (state, horizon, probability)
+        for state in STATES
+        for horizon in Horizon.values
+        for probability in PROBABILITIES
+    ):
+        speaker = [cast["ada"], cast["grace"], None][i % 3]
+        made.append(
+            Prediction(
+                source=[source, cast["other"]][i % 2],
+                key=f"k{i}",
+                claim=f"Claim {i}",
+                speaker=speaker,
+                attribution=[Attribution.NAMED, Attribution.INFERRED][i % 2]
+                if speaker
+                else Attribution.UNATTRIBUTED,
+                horizon=horizon,
+                stated_on=date(2026, 1, 31),
+                due_on=date(2026 + i % 4, 12, 31),
+                resolution_criteria="It happens.",
+                probability=None if probability is None else Decimal(probability),
+                status=status,
+                outcome=outcome,
+                unresolvable_reason=UnresolvableReason.TOO_VAGUE if outcome == Outcome.UNRESOLVABLE else "",
+            )
+        )
+    assert len(made) == len(STATES) * 3 * len(PROBABILITIES)
+    for p in made[:20]:
+        p.save()  # one INSERT each
+    Prediction.objects.bulk_create(made[20:])  # many rows in one INSERT
+    every = list(Prediction.objects.all())
+    assert counted() == recount() == python_rule(every)
+
+    # One UPDATE moves every row to another bucket (state, year, horizon, probability bin).
+    Prediction.objects.filter(status=Status.RESOLVED).update(
+        status=Status.DUE, outcome="", unresolvable_reason=""
+    )
+    Prediction.objects.filter(probability__isnull=False, probability__lt=1).update(
+        probability=F("probability") + Decimal("0.001")
+    )
+    Prediction.objects.filter(horizon=Horizon.NEAR).update(horizon=Horizon.LONG, due_on=date(2046, 1, 31))
+    every = list(Prediction.objects.all())
+    assert counted() == recount() == python_rule(every)
+
+    Prediction.objects.filter(pk__in=[p.pk for p in every[::2]]).delete()
+    assert counted() == recount() == python_rule(list(Prediction.objects.all()))
+
+
+# --- what tallies.py answers is what counting the predictions gives ----------------------------
 
 
 def by_values(rows: list[dict[str, Any]]) -> dict[tuple, Any]:
@@ -244,20 +328,22 @@ def by_values(rows: list[dict[str, Any]]) -> dict[tuple, Any]:
 
 
 @pytest.mark.parametrize(
-    "narrow",
+    "filters",
     [
-        lambda qs: qs,
-        lambda qs: qs.filter(speaker__slug="ada-lovelace"),
-        lambda qs: qs.unattributed(),
-        lambda qs: qs.filter(source__slug="other-talk"),
-        lambda qs: qs.filter(attribution__in=[Attribution.NAMED, Attribution.UNATTRIBUTED]),
-        lambda qs: qs.filter(horizon=Horizon.NEAR).filter(speaker__isnull=False),
+        Filters(),
+        Filters(speaker="ada-lovelace"),
+        Filters(speaker=UNATTRIBUTED),
+        Filters(source="other-talk"),
+        Filters(attribution=ATTESTED_VALUE),
+        Filters(horizon=Horizon.NEAR, attribution=Attribution.NAMED),
+        Filters(speaker="grace-hopper", source="test-podcast", horizon=Horizon.MEDIUM),
     ],
+    ids=repr,
 )
 @pytest.mark.parametrize(
-    "group_by", [("speaker__slug", "speaker__name", "horizon"), ("due_year",), ("horizon",)]
+    "group_by", [("speaker__slug", "speaker__name", "horizon"), ("due_year",), ("horizon",), ()]
 )
-def test_the_tally_answers_as_the_predictions_would(make_prediction, source, cast, narrow, group_by) -> None:
+def test_the_tally_answers_as_the_predictions_would(make_prediction, source, cast, filters, group_by) -> None:
     for i in range(12):
         resolved = i % 4 == 3
         make_prediction(
@@ -270,25 +356,17 @@ def test_the_tally_answers_as_the_predictions_would(make_prediction, source, cas
             outcome=Outcome.values[i // 4 % 4] if resolved else "",
             unresolvable_reason="",
         )
-    predictions = narrow(Prediction.objects.all())
-    with_tally = predictions.tallies(*group_by)
-    assert with_tally, "nothing to compare"
-    assert by_values(with_tally) == by_values(counted_from_predictions(predictions, *group_by))
-    assert by_values(predictions.stated("speaker__slug")) == by_values(
-        predictions.filter(pk__gte=0).stated("speaker__slug")
+    predictions = filters.apply(Prediction.objects.all())
+    expected = by_values(count(predictions, group_by))
+    assert expected, "nothing to compare"
+    assert by_values(tallies(filters, group_by)) == expected
+    assert by_values(stated(filters, ("speaker__slug",))) == by_values(
+        stated_sums(predictions, ("speaker__slug",))
     )
-
-
-def test_a_filter_the_tally_does_not_keep_is_counted_from_the_predictions(make_prediction) -> None:
-    make_prediction(status=Status.DUE)
-    make_prediction()
-    # Status is not a dimension: the open ones alone, not the whole tally.
-    assert [row["tally"].tracked for row in Prediction.objects.open().tallies("horizon")] == [1]
-    assert [row["tally"].tracked for row in Prediction.objects.exclude(status=Status.DUE).tallies()] == [1]
-    assert Prediction.objects.none().tallies("horizon") == []
-    # A condition given as an expression, not a lookup.
-    due = GreaterThan(F("due_on"), date(2027, 1, 1))
-    assert Prediction.objects.filter(due).tallies() == []
+    # Every grain that keeps what the question names gives the same answer as the one chosen.
+    for grain, kept in GRAINS.items():
+        if dimensions(filters, group_by) <= kept:
+            assert by_values(tallies(filters, group_by, grain=Grain(grain))) == expected, grain
 
 
 def test_the_scorecard_reads_the_tally_not_the_predictions(make_prediction, speaker) -> None:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..models import UNATTRIBUTED_LABEL, Prediction, PredictionQuerySet
-from ..models.tally import most_predicted
+from ..tallies import most_predicted
 
 NEXT_DAYS = 90  # "In the next 90 days"
 

@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from ..actors import public_label
-from ..filtering import FilterError, parse
+from ..filtering import FilterError, Filters, parse
 from ..links import speaker_url
 from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
 from .errors import BadParameter
@@ -126,14 +126,19 @@ class PredictionFilters(Schema):
     cursor: str | None = Field(default=None, description="`next_cursor` of the previous page.")
 
 
-def filtered(filters: PredictionFilters) -> QuerySet[Prediction]:
-    """The service's filters (filtering.py) for who, where, which horizon and attribution;
-    the API's own for status and the due range."""
+def shared_filters(filters: PredictionFilters) -> Filters:
+    """The service's filters (filtering.py) for who, where, which horizon and attribution,
+    checked as the pages check them; a bad one is the API's 400."""
     shared = {name: getattr(filters, name) for name in ("speaker", "source", "horizon", "attribution")}
     try:
-        predictions = parse(shared, allowed=tuple(shared)).apply(Prediction.objects.all())
+        return parse(shared, allowed=tuple(shared))
     except FilterError as e:
         raise BadParameter(e.name, str(e).removeprefix(f"{e.name}: ")) from None
+
+
+def filtered(filters: PredictionFilters) -> QuerySet[Prediction]:
+    """The service's filters (`shared_filters`); the API's own for status and the due range."""
+    predictions = shared_filters(filters).apply(Prediction.objects.all())
     conditions = {"status": filters.status, "due_on__gte": filters.due_from, "due_on__lte": filters.due_to}
     return predictions.filter(**{name: value for name, value in conditions.items() if value})
 

@@ -12,7 +12,7 @@ from ..links import speaker_url
 from ..models import UNATTRIBUTED, UNATTRIBUTED_LABEL
 from ..scorecard import partial_credit, ranked_speakers
 from ..scoring import Accuracy, Tally, total
-from .predictions import ERRORS, PredictionFilters, filtered
+from .predictions import ERRORS, PredictionFilters, shared_filters
 from .schemas import ScorecardOut
 
 router = Router(tags=["scorecard"])
@@ -55,9 +55,9 @@ def line(horizon: str, tally: Tally, credit: float) -> dict:
 
 @router.get("/scorecard", response={200: ScorecardOut, **ERRORS}, summary="The scorecard's numbers")
 def scorecard(request: HttpRequest, filters: Query[ScorecardFilters]) -> dict:
-    predictions = filtered(PredictionFilters(speaker=filters.speaker, source=filters.source))
+    chosen = shared_filters(PredictionFilters(speaker=filters.speaker, source=filters.source))
     credit = partial_credit()
-    groups, by_horizon = ranked_speakers(predictions, credit)
+    groups, by_horizon = ranked_speakers(chosen, credit)
     speakers = [
         {
             "speaker": group.slug,

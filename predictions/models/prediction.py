@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, ExtractYear, Length
+from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
-from ..scoring import Stated, Tally, stance_outcome, stance_tally
+from ..scoring import stance_outcome, stance_tally
 from .catalogue import Source, Speaker
 from .choices import (
     ATTRIBUTED,
@@ -29,37 +29,9 @@ from .choices import (
     speaker_agrees,
     speaker_iff_attributed,
 )
-from .tally import stated_from_predictions, stated_from_table, tallies_from_table, tally_rows
-
-# One filtered COUNT per Tally field (scoring.Tally), all in the same GROUP BY query.
-TALLY_COUNTS = {
-    "held_up": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.HELD_UP)),
-    "partially": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.PARTIALLY)),
-    "did_not_hold_up": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.DID_NOT_HOLD_UP)),
-    "unresolvable": models.Count("pk", filter=Q(status=Status.RESOLVED, outcome=Outcome.UNRESOLVABLE)),
-    "open": models.Count("pk", filter=Q(status=Status.OPEN)),
-    "due": models.Count("pk", filter=Q(status=Status.DUE)),
-}
 
 
 class PredictionQuerySet(models.QuerySet):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The Q of each filter() call, so tallies() can put the same question to the tally
-        # table (models/tally.py checks that they rebuild exactly this WHERE clause).
-        self._tally_filters: tuple[Q, ...] | None = ()
-
-    def _clone(self) -> PredictionQuerySet:
-        clone = super()._clone()
-        clone._tally_filters = self._tally_filters
-        return clone
-
-    def filter(self, *args: Any, **kwargs: Any) -> PredictionQuerySet:
-        clone = super().filter(*args, **kwargs)
-        if self._tally_filters is not None:
-            clone._tally_filters = (*self._tally_filters, Q(*args, **kwargs))
-        return clone
-
     def flaggable(self, as_of: date) -> PredictionQuerySet:
         """Open predictions whose due date (or deferral) has arrived by `as_of`.
 
@@ -85,38 +57,6 @@ class PredictionQuerySet(models.QuerySet):
     def deferred(self) -> PredictionQuerySet:
         """Open again after a reviewer deferred it: back in the queue on review_after."""
         return self.open().filter(review_after__isnull=False)
-
-    def tallies(self, *group_by: str) -> list[dict[str, Any]]:
-        """One row per group: the `group_by` values and their "tally" (scoring.Tally), in
-        one GROUP BY query whatever the number of predictions. "due_year" groups by the
-        year of the due date.
-
-        Read from the tally table (models/tally.py) when it keeps every dimension the
-        filters and groups name; otherwise counted from the predictions."""
-        rows = tally_rows(self, group_by)
-        if rows is not None:
-            return tallies_from_table(rows, group_by)
-        counted = self.annotate(due_year=ExtractYear("due_on")) if "due_year" in group_by else self
-        return [
-            {**{name: row[name] for name in group_by}, "tally": Tally(**{k: row[k] for k in TALLY_COUNTS})}
-            for row in counted.values(*group_by).annotate(**TALLY_COUNTS).order_by()
-        ]
-
-    def stated(self, *group_by: str) -> list[dict[str, Any]]:
-        """Stated probabilities summed per group, state (scoring.Tally's field names) and
-        calibration bucket: rows of the `group_by` values, "state", "probability_bin" and
-        "stated" (scoring.Stated), for the Brier score and calibration."""
-        rows = tally_rows(self, [*group_by, "probability_bin"])
-        summed = (
-            stated_from_table(rows, group_by) if rows is not None else stated_from_predictions(self, group_by)
-        )
-        return [
-            {
-                **{name: row[name] for name in (*group_by, "state", "probability_bin")},
-                "stated": Stated(row["stated"], int(row["total"] or 0), int(row["squares"] or 0)),
-            }
-            for row in summed
-        ]
 
     def unattributed(self) -> PredictionQuerySet:
         return self.filter(speaker__isnull=True)

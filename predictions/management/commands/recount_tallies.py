@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from predictions.models.tally import TallyRow, differences, rebuild
+from predictions.models import TallyRow
+from predictions.recount import differences, rebuild
 
 
 def describe(key: tuple) -> str:
