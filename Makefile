@@ -33,7 +33,7 @@ setup: $(VENV)/.run-installed
 run: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start
 
-# Production on this host, one command (README "Running in production"): migrate, install the
+# Production on this host, one command (docs/operating.md, "Running in production"): migrate, install the
 # schedule, collectstatic, then gunicorn. Needs DEBUG=False, SECRET_KEY and ALLOWED_HOSTS.
 prod: $(VENV)/.run-installed
 	PYTHON=$(abspath $(PY)) bin/start

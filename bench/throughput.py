@@ -51,7 +51,7 @@ from bench.run import Server, prepare, use_database  # noqa: E402
 TRIVIAL, SCORECARD, FLOOR = "trivial (/export/schema.json)", "scorecard (/)", "floor: a 404 (/no-such-page)"
 PAGES = {TRIVIAL: "/export/schema.json", SCORECARD: "/", FLOOR: "/no-such-page"}
 WRK = ["wrk", "-t2", "-c8", "-d10s", "--latency", "--timeout", "10s"]
-# What the reverse proxy in front of production sends (README "Running in production").
+# What the reverse proxy in front of production sends (docs/operating.md, "Running in production").
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 WRK_MISSING = "wrk not found: `apt-get install wrk` (Debian's package) to measure requests/s"

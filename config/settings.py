@@ -240,7 +240,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "predictions@localhost
 # timeout < retry, or a slow task is delivered a second time while still running
 # (check predictions.W001); retry is also how long a run whose worker died (a crash, a
 # kill) waits before it is delivered again: 3 minutes, not hours. The daily job commits
-# each flag on its own, so a run cut off at `timeout` loses nothing and the next attempt
+# each batch on its own, so a run cut off at `timeout` loses nothing and the next attempt
 # carries on. max_attempts bounds retries (django-q2's default 0 retries forever);
 # catch_up=False so a cluster that was down for a week runs the daily job once, not seven times.
 Q_CLUSTER = {
@@ -262,7 +262,7 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # Scorecard: the credit a "partially held up" outcome earns in accuracy (held up = 1,
-# did not hold up = 0). One setting, documented in README.md.
+# did not hold up = 0). One setting, documented in docs/using.md ("Scorecard").
 PARTIAL_CREDIT = envfloat("PARTIAL_CREDIT", "0.5")
 
 # The public API: requests per period an anonymous client may make (django-ninja's

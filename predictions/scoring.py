@@ -4,7 +4,7 @@ The views count outcomes in the database and hand the counts here; everything th
 counts into a number people read (accuracy, its interval, Brier score, calibration) lives
 in this module so it can be checked against hand-worked values.
 
-Accuracy rule (documented in README.md, "Scorecard"):
+Accuracy rule (documented in docs/using.md, "Scorecard"):
     accuracy = (held up + PARTIAL_CREDIT x partially) / (held up + partially + did not hold up)
 Unresolvable and still-pending predictions are counted and shown, but are not part of n.
 

@@ -1,4 +1,4 @@
-"""Text limits in the database too (models.CLAIM_MAX and friends; README "Bad input").
+"""Text limits in the database too (models.CLAIM_MAX and friends; docs/operating.md, "Bad input").
 
 Prediction: CHECK constraints on the length of claim, quote and resolution criteria.
 Event: the note's limit is a trigger on SQLite and a CHECK added in SQL on PostgreSQL,

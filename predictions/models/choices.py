@@ -66,7 +66,7 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-# Default horizons (documented in README.md); every due date stays editable per prediction.
+# Default horizons (documented in docs/using.md, "Data model"); every due date stays editable per prediction.
 MEDIUM_TERM_YEARS = 3
 LONG_TERM_YEARS = 20
 
