@@ -4,12 +4,13 @@ Who the client is: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies, the Nth 
 the right of X-Forwarded-For, the one the outermost trusted proxy saw connecting. Everything
 left of it was written by the client, so a fresh made-up address per request buys nothing.
 
-How it counts: a fixed window per client and scope, in Django's cache. `cache.add` creates
-the window's counter (only the first request of a window does) and `cache.incr` counts
-(Redis INCR; the local-memory cache increments under its lock), so clients sharing one cache
-never both read "119" and both get in: a read, then a write of the count lets every client
-that read before the write through. A client can make up to twice the rate across a
-window's edge, the price of one atomic counter instead of a list of timestamps.
+How it counts: a fixed window per client and scope, in Django's cache (`caching.count`).
+`cache.add` creates the window's counter (only the first request of a window does) and
+`cache.incr` counts (Redis INCR; the local-memory cache increments under its lock), so
+clients sharing one cache never both read "119" and both get in, as a read and then a write
+of the count lets in every client that read before the write. A client can make up to twice
+the rate across a window's edge, the price of one atomic counter instead of a list of
+timestamps.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+
+from . import caching
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 RATE = re.compile(r"(\d+)/(\d*)(s|sec|m|min|h|hour|d|day)")
@@ -64,16 +66,13 @@ def hit(scope: str, ident: str, rate: str, now: float | None = None) -> Verdict:
     now = time.time() if now is None else now
     window = int(now // period)
     retry_after = max(1, math.ceil((window + 1) * period - now))
-    key = f"throttle:{scope}:{ident}:{window}"
     # The window number is in the key, so a counter outliving its window is never read
     # again; the timeout only lets the cache forget it.
-    cache.add(key, 0, retry_after + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: count afresh
-        cache.add(key, 0, retry_after + 1)
-        count = cache.incr(key)
-    return Verdict(allowed=count <= limit, retry_after=retry_after)
+    count = caching.count(f"throttle:{scope}:{ident}:{window}", retry_after + 1)
+    # A cache that is down lets the request through (fails open): refusing everyone would
+    # make the cache's outage the API's, while letting everyone in for its duration is the
+    # exposure of a site without a throttle. caching.py logs that it is off.
+    return Verdict(allowed=count is None or count <= limit, retry_after=retry_after)
 
 
 def throttled(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +23,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
+from . import caching
 from .actors import public_label
 from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, CANONICAL_PARAMS, FilterError, Filters, parse
 from .links import safe_href
@@ -122,11 +122,12 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         "scorecard:"
         + hashlib.sha256(repr((scorecard_version(request)[0], request.path, made_of)).encode()).hexdigest()
     )
-    html = cache.get(key)
+    # caching.py: a cache that is down means a fresh render, not an error.
+    html = caching.get(key)
     if html is not None:
         return HttpResponse(html)
     response = scorecard_page(request, filters)
-    cache.set(key, response.content, SCORECARD_CACHE_SECONDS)
+    caching.set(key, response.content, SCORECARD_CACHE_SECONDS)
     return response
 
 
