@@ -27,6 +27,7 @@ from ..models import UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
 from ..schemas import EXPORT_FIELDS, PREDICTION_FIELDS, REQUIRED_FIELDS, SOURCE_FIELDS, ExportRow, csv_uncell
 from ..transitions import STATE_FIELDS, Step, replay
 from .base import ImportProblems, ImportResult, capped, edit_row, upsert
+from .reading import DuplicateKey, unique_keys
 
 HISTORY_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EVENT_BATCH = 1000
@@ -44,26 +45,12 @@ def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
         raise ImportProblems([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})."]) from e
 
 
-class DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refusing a key given twice (json.loads would keep the last silently)."""
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise DuplicateKey(f"key {key!r} appears twice")
-        data[key] = value
-    return data
-
-
 def _jsonl_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line, object_pairs_hook=_unique_keys)
+            data = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as e:
             yield number, None, f"row {number}: not valid JSON ({e.msg})"
             continue
