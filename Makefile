@@ -25,7 +25,9 @@ $(VENV)/.dev-installed: requirements-dev.txt | $(PY)
 
 setup: $(VENV)/.run-installed
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py import_predictions $(SEED)
+	# Adds the seed's predictions the database lacks and changes none: a reviewer's edits
+	# survive every start. `import_predictions FILE` without the flag updates from the file.
+	$(PY) manage.py import_predictions --missing-only $(SEED)
 	$(PY) manage.py install_schedule
 	$(PY) manage.py ensure_admin
 

@@ -265,12 +265,36 @@ else:
 # did not hold up = 0). One setting, documented in docs/using.md ("Scorecard").
 PARTIAL_CREDIT = envfloat("PARTIAL_CREDIT", "0.5")
 
-# The public API: requests per period an anonymous client may make (django-ninja's
-# AnonRateThrottle; "120/min", "5000/day"). Counted in the default cache, which is per
-# process: with several web workers, configure a shared CACHES backend for one count.
+# The public API and the calendars: requests per period an anonymous client may make
+# ("120/min", "5000/day"; predictions/throttle.py), each counted on its own. Counted in the
+# default cache: per process unless CACHE_URL names a shared one, so with several web
+# workers set CACHE_URL for one count.
 API_ANON_RATE = os.environ.get("API_ANON_RATE", "120/min")
 if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", API_ANON_RATE):
     fail(f"API_ANON_RATE must look like '120/min' or '5000/day', not {API_ANON_RATE!r}.")
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the client is
+# REMOTE_ADDR and the header is ignored (anyone can write it); N: the Nth address from the
+# right, the one the outermost proxy saw. More than there are lets clients pick their address.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+if TRUSTED_PROXY_COUNT < 0:
+    fail(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
+
+# Django's cache: the rendered scorecard and the throttle's counts. Each process's own memory
+# unless CACHE_URL names a Redis (redis://host:6379/1) that every web worker shares. Short
+# timeouts: a cache that does not answer must cost a request milliseconds, not the TCP timeout.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        fail(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Open the history downloads to anonymous visitors (then without reviewers' names).
 PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")

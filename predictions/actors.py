@@ -27,9 +27,11 @@ class Actor:
 
 
 SCHEDULER = Actor(user=None, name="scheduler")
+# A prediction file imported by `manage.py import_predictions`: no person made the change.
+IMPORTER = Actor(user=None, name="import")
 
 # The service's own roles: actor_name -> the label the public pages show.
-ROLES: dict[str, str] = {SCHEDULER.name: "Scheduler"}
+ROLES: dict[str, str] = {SCHEDULER.name: "Scheduler", IMPORTER.name: "Import"}
 REVIEWER_LABEL = "Reviewer"  # every person, on the pages, the feed and the API
 REDACTED_REVIEWER = "reviewer"  # every person, in a public download
 

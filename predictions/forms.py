@@ -65,16 +65,6 @@ class EvidenceField(forms.CharField):
             super().run_validators(url)
 
 
-class DecisionFormMixin:
-    """Ties every field to an HTML form by id (the `form` attribute), so the decision panel can
-    sit inside the admin's change form on the page without nesting one <form> in another."""
-
-    def bind_to(self, form_id: str) -> None:
-        self.form_id = form_id
-        for field in self.fields.values():  # type: ignore[attr-defined]
-            field.widget.attrs["form"] = form_id
-
-
 class OutcomeFields(forms.Form):
     """Outcome, reason, note, evidence: shared by the one-prediction form and the bulk action."""
 
@@ -99,11 +89,11 @@ class OutcomeFields(forms.Form):
         return data
 
 
-class OutcomeForm(DecisionFormMixin, OutcomeFields):
+class OutcomeForm(OutcomeFields):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class DeferForm(DecisionFormMixin, forms.Form):
+class DeferForm(forms.Form):
     until = forms.DateField(
         label="Defer review until",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -124,7 +114,7 @@ class DeferForm(DecisionFormMixin, forms.Form):
         return until
 
 
-class ReopenForm(DecisionFormMixin, forms.Form):
+class ReopenForm(forms.Form):
     note = forms.CharField(
         max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),

@@ -72,7 +72,8 @@ def _accepted(step: Step) -> dict[str, Any]:
 
 
 def _unchanged(step: Step) -> dict[str, Any]:
-    # Recorded for the history (who said it changed); the review state stays as it was.
+    # Recorded for the history (who said it, or what it says, changed); the review state
+    # stays as it was.
     return {}
 
 
@@ -84,6 +85,7 @@ TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
     EventKind.REOPENED: _reopened,
     EventKind.ACCEPTED: _accepted,
     EventKind.ATTRIBUTED: _unchanged,
+    EventKind.EDITED: _unchanged,
 }
 
 # The status each kind of event leaves a prediction in (what an imported row must say);

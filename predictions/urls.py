@@ -2,6 +2,11 @@ from django.urls import path
 from django.views.decorators.http import conditional_page
 
 from . import api, calendars, export_views, feeds, views
+from .throttle import throttled
+
+# A calendar is every matching prediction rendered on each fetch: counted like the API's
+# requests (API_ANON_RATE per client address), in a count of its own.
+calendar_view = throttled("calendar")
 
 urlpatterns = [
     # The public scorecard is the site's home page.
@@ -19,10 +24,10 @@ urlpatterns = [
     # The public read-only API, its OpenAPI schema (/api/openapi.json) and docs (/api/docs).
     path("api/", api.urls()),
     # Subscriptions: calendars of due dates, Atom feeds of decisions.
-    path("calendar.ics", calendars.all_predictions, name="calendar"),
-    path("speakers/<slug:slug>/calendar.ics", calendars.speaker, name="calendar-speaker"),
-    path("unattributed/calendar.ics", calendars.unattributed, name="calendar-unattributed"),
-    path("sources/<slug:slug>/calendar.ics", calendars.source, name="calendar-source"),
+    path("calendar.ics", calendar_view(calendars.all_predictions), name="calendar"),
+    path("speakers/<slug:slug>/calendar.ics", calendar_view(calendars.speaker), name="calendar-speaker"),
+    path("unattributed/calendar.ics", calendar_view(calendars.unattributed), name="calendar-unattributed"),
+    path("sources/<slug:slug>/calendar.ics", calendar_view(calendars.source), name="calendar-source"),
     path("feeds/resolved.atom", conditional_page(feeds.ResolvedFeed()), name="feed-resolved"),
     path(
         "speakers/<slug:slug>/feed.atom", conditional_page(feeds.SpeakerResolvedFeed()), name="feed-speaker"

@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +23,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
+from . import caching
 from .actors import public_label
 from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, CANONICAL_PARAMS, FilterError, Filters, parse
 from .links import safe_href
@@ -92,6 +92,13 @@ def scorecard_page(request: HttpRequest, filters: Filters) -> HttpResponse:
         "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
         "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
+        # From the parsed filters, as the cache key is: the cached page is shared by every
+        # request that differs only in other parameters, so none of theirs may show in it.
+        "canonical_query": [
+            (name, getattr(filters, name))
+            for name in CANONICAL_PARAMS
+            if name in SCORECARD_FILTERS and getattr(filters, name)
+        ],
         **scorecard_context(filters),
     }
     return render(request, "predictions/scorecard.html", context)
@@ -104,17 +111,20 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         filters = parse(request.GET, allowed=SCORECARD_FILTERS, ignore_unknown=True)
     except FilterError as error:
         return bad_filter(request, error)
-    # The page's own parameters as given (its canonical link shows them), not the rest.
-    shown = [(name, request.GET.get(name, "")) for name in (*SCORECARD_FILTERS, *CANONICAL_PARAMS)]
+    # The page's own filters as parsed, and nothing else: any other parameter (?page=, a
+    # campaign tag, a random one per request) changes nothing on the page, so it must not
+    # buy a fresh render.
+    made_of = [getattr(filters, name) for name in SCORECARD_FILTERS]
     key = (
         "scorecard:"
-        + hashlib.sha256(repr((scorecard_version(request)[0], request.path, shown)).encode()).hexdigest()
+        + hashlib.sha256(repr((scorecard_version(request)[0], request.path, made_of)).encode()).hexdigest()
     )
-    html = cache.get(key)
+    # caching.py: a cache that is down means a fresh render, not an error.
+    html = caching.get(key)
     if html is not None:
         return HttpResponse(html)
     response = scorecard_page(request, filters)
-    cache.set(key, response.content, SCORECARD_CACHE_SECONDS)
+    caching.set(key, response.content, SCORECARD_CACHE_SECONDS)
     return response
 
 

@@ -35,11 +35,14 @@ def resolve_data(p: Prediction, **overrides: str) -> dict[str, Any]:
 
 
 def form_data(response: Any) -> dict[str, Any]:
-    """What the browser would post back from an admin change page, unchanged."""
+    """What the browser would post back from an admin change page, unchanged: the
+    prediction's fields, the inlines and the decision panels, which are in the same form."""
     data: dict[str, Any] = {}
     forms = [response.context["adminform"].form]
     for inline in response.context["inline_admin_formsets"]:
         forms += [inline.formset.management_form, *inline.formset.forms]
+    if "decision" in response.context:
+        forms += response.context["decision"]["forms"].values()
     for form in forms:
         for field in form:
             value = field.value()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from predictions.actors import SCHEDULER, public_download_name, public_label
+from predictions.actors import IMPORTER, SCHEDULER, public_download_name, public_label
 
 
 @pytest.mark.parametrize(
     ("actor_id", "actor_name", "label", "download"),
     [
         (None, SCHEDULER.name, "Scheduler", "scheduler"),
+        (None, IMPORTER.name, "Import", "import"),
         (7, "alice", "Reviewer", "reviewer"),
         (None, "alice", "Reviewer", "reviewer"),  # an imported reviewer: a person, no user here
         (7, "scheduler", "Reviewer", "scheduler"),  # a person named like the role: never the role's label

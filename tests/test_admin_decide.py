@@ -146,7 +146,7 @@ def test_the_change_page_never_lets_status_or_outcome_be_typed(alice_client: Cli
         assert name not in form.fields
     # The decision form is there instead, with the version the page was loaded at.
     assert response.context["decision"]["forms"]["resolve"].initial["version"] == p.version
-    assert 'form="decision-resolve"' in response.content.decode()
+    assert f'formaction="{decide_url(p, "resolve")}"' in response.content.decode()
 
 
 # --- re-resolving, reopening, deferring --------------------------------------------------------

@@ -65,3 +65,39 @@ def test_a_reviewer_records_an_outcome_from_the_queue_and_sees_it_in_the_history
     event = Event.objects.get(prediction=target)
     assert (event.kind, event.actor_name) == (EventKind.RESOLVED, "alice")
     assert event.evidence == ["https://example.org/clusters-2026", "https://example.org/second-source"]
+
+
+def test_the_pages_save_keeps_a_filled_decision_and_enter_in_a_field_is_save(
+    page: Any, seeded: None, reviewer: User
+) -> None:
+    # Saving the prediction's fields takes the change permission too: Alice is given it here.
+    from django.contrib.auth.models import Permission
+
+    reviewer.user_permissions.add(Permission.objects.get(codename="change_prediction"))
+    target = Prediction.objects.get(key="bigger-compute-clusters-2026")
+    Prediction.objects.filter(pk=target.pk).update(status=Status.DUE, flagged_at=timezone.now())
+    page.goto("/admin/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    page.goto(f"/admin/predictions/prediction/{target.pk}/change/")
+
+    page.check("#decision-resolve-panel input[value='held_up']")
+    page.fill("#id_resolve-note", "It happened.")
+    page.click("input[type=submit][name=_save]:visible")
+
+    page.wait_for_selector(".errornote")
+    assert "You filled in an outcome below, which Save does not record" in page.inner_text("#content")
+    assert page.input_value("#id_resolve-note") == "It happened."
+    target.refresh_from_db()
+    assert target.status == Status.DUE and not Event.objects.filter(prediction=target).exists()
+
+    # Cleared, Enter in a field of the prediction saves it (the form's default button is Save,
+    # not the first decision's).
+    page.goto(f"/admin/predictions/prediction/{target.pk}/change/")
+    page.fill("#id_section", "Compute")
+    page.press("#id_section", "Enter")
+    page.wait_for_selector(".messagelist .success")
+    target.refresh_from_db()
+    assert (target.section, target.status) == ("Compute", Status.DUE)

@@ -178,4 +178,13 @@ def test_an_import_never_touches_status_or_outcome(tmp_path, reviewer):
     resolve(Prediction.objects.get(key="two"), outcome="held_up", note="It rained.", actor=Actor.of(reviewer))
     run(write(tmp_path, with_prediction(claim="It rains a lot this year.")))
     two = Prediction.objects.get(key="two")
-    assert (two.status, two.outcome, two.events.count()) == ("resolved", "held_up", 1)
+    assert (two.status, two.outcome) == ("resolved", "held_up")
+    # The decision stays; the import's change is a row of its own that leaves the state as it was.
+    edit = two.events.order_by("id").last()
+    assert list(two.events.order_by("id").values_list("kind", flat=True)) == ["resolved", "edited"]
+    assert (edit.from_status, edit.to_status, edit.from_outcome, edit.to_outcome) == (
+        "resolved",
+        "resolved",
+        "held_up",
+        "held_up",
+    )

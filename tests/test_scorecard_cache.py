@@ -66,6 +66,25 @@ def test_each_filter_is_cached_on_its_own(make_prediction, speaker: Speaker) -> 
     assert totals(client.get("/?speaker=unattributed").content.decode())["tracked"] == "1"
 
 
+def test_unknown_parameters_never_force_a_fresh_render(make_prediction, speaker: Speaker) -> None:
+    make_prediction(speaker=speaker)
+    client = Client()
+    assert client.get("/?page=8f14e45f").context is not None, "the first view renders"
+    for query in ("?page=c9f0f895", "?utm_source=chat&x=1", "?speaker=", ""):
+        assert client.get(f"/{query}").context is None, f"/{query} should come from the cache"
+    # A filter is still its own page, and another parameter beside it changes nothing.
+    assert client.get("/?speaker=ada-lovelace&page=2").context is not None
+    assert client.get("/?speaker=ada-lovelace&page=3").context is None
+
+
+def test_the_cached_page_links_itself_without_the_parameters_it_ignores(make_prediction, speaker) -> None:
+    make_prediction(speaker=speaker)
+    client = Client()
+    client.get("/?speaker=ada-lovelace&page=8f14e45f")
+    html = client.get("/?speaker=ada-lovelace&page=c9f0f895").content.decode()
+    assert '<link rel="canonical" href="http://127.0.0.1:8000/?speaker=ada-lovelace">' in html
+
+
 def test_a_conditional_get_is_answered_304_until_something_changes(make_prediction) -> None:
     p = make_prediction(status=Status.DUE)
     client = Client()

@@ -66,3 +66,12 @@ def test_production_settings_pass_the_deploy_check():
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_negative_proxy_count_or_a_cache_url_that_is_not_redis_fails_with_one_line():
+    proxies = start(TRUSTED_PROXY_COUNT="-1")
+    assert proxies.returncode != 0
+    assert proxies.stderr.strip() == "Configuration error: TRUSTED_PROXY_COUNT must be 0 or more, not -1."
+    cache = start(CACHE_URL="memcached://127.0.0.1:11211")
+    assert cache.returncode != 0
+    assert "CACHE_URL must be a redis:// URL" in cache.stderr

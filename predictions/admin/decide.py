@@ -4,18 +4,22 @@
 the function in `decisions.py` it calls and what the reviewer is told afterwards. When a
 decision applies, and the refusal otherwise, is the transition table's (`transitions.refusal`).
 The panel, the URL and the view all read them.
+
+The panels are inside the change page's own form, each decision's button posting it to its
+`decide/<kind>/` view; the page's Save refuses while a decision is filled in
+(`refuse_a_filled_decision`), rather than save the fields and drop the decision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.forms import Form
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form, ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -35,6 +39,7 @@ class Decision:
     apply: Callable[[Prediction, dict[str, Any], Actor], None]
     # What the reviewer is told afterwards: (the prediction, the form's data, was it resolved before)
     done: Callable[[Prediction, dict[str, Any], bool], str]
+    what: str  # "an outcome": how the page's Save names it when it refuses to lose it
 
 
 def _resolve(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
@@ -66,32 +71,71 @@ DECISIONS: dict[str, Decision] = {
         done=lambda obj, data, was_resolved: (
             f"{'Changed the outcome to' if was_resolved else 'Recorded'} “{obj.get_outcome_display()}” for “{obj}”."
         ),
+        what="an outcome",
     ),
     DEFER: Decision(
         form=DeferForm,
         apply=_defer,
         done=lambda obj, data, _: f"Deferred “{obj}”: back in the review queue on {data['until']:%Y-%m-%d}.",
+        what="a deferral",
     ),
     REOPEN: Decision(
         form=ReopenForm,
         apply=_reopen,
         done=lambda obj, data, _: f"Reopened “{obj}”: it is back in the review queue.",
+        what="a reopening",
     ),
 }
 
 
-def decision_forms(obj: Prediction, data: dict[str, Any] | None = None, bound: str = "") -> dict[str, Form]:
-    """The decisions that apply to `obj` now; only the form named `bound` gets `data`."""
+def decision_forms(
+    obj: Prediction, data: Mapping[str, Any] | None = None, bound: Collection[str] = ()
+) -> dict[str, Form]:
+    """The decisions that apply to `obj` now; only the forms named in `bound` get `data`."""
     initial = {"version": obj.version}
     if obj.status == Status.RESOLVED:
         initial |= {"outcome": obj.outcome, "unresolvable_reason": obj.unresolvable_reason}
-    forms: dict[str, Form] = {}
-    for name, decision in DECISIONS.items():
-        if not refusal(name, obj.status):
-            form = decision.form(data if name == bound else None, initial=initial, prefix=name)
-            form.bind_to(f"decision-{name}")
-            forms[name] = form
-    return forms
+    return {
+        name: decision.form(data if name in bound else None, initial=initial, prefix=name)
+        for name, decision in DECISIONS.items()
+        if not refusal(name, obj.status)
+    }
+
+
+def filled_decisions(obj: Prediction, data: Mapping[str, Any]) -> list[str]:
+    """The decisions `data` has something typed or chosen in, beyond what the page showed
+    (a resolved prediction's outcome is shown chosen; the version is always there)."""
+    filled = []
+    for name, form in decision_forms(obj, data, bound=DECISIONS).items():
+        for field_name, field in form.fields.items():
+            if field_name == "version":
+                continue
+            value = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(field_name))
+            shown = form.initial.get(field_name) or ""
+            if value not in (None, "") and str(value).strip() and str(value) != str(shown):
+                filled.append(name)
+                break
+    return filled
+
+
+def refuse_a_filled_decision(form_class: type[ModelForm], obj: Prediction) -> type[ModelForm]:
+    """The change form, refusing to save while a decision is filled in on the same page:
+    the page's Save writes the prediction's own fields only, so saving then would drop the
+    decision and still say "changed successfully". Nothing is saved; the decision stays
+    filled in, for its own button."""
+
+    class RefusingAFilledDecision(form_class):  # type: ignore[misc, valid-type]
+        def clean(self) -> dict[str, Any]:
+            cleaned = super().clean()
+            if filled := filled_decisions(obj, self.data):
+                what = " and ".join(DECISIONS[name].what for name in filled)
+                raise ValidationError(
+                    f"You filled in {what} below, which Save does not record: nothing was saved. "
+                    "Record it with its own button (then save your other changes), or clear it and save."
+                )
+            return cleaned
+
+    return RefusingAFilledDecision
 
 
 def decision_context(obj: Prediction, forms: dict[str, Form]) -> dict[str, Any]:
@@ -122,10 +166,18 @@ class DecisionPanelMixin:
     ) -> HttpResponse:
         if obj is not None and not add:
             if may_decide(request):
-                context.update(decision_context(obj, decision_forms(obj)))
+                # A Save refused for a filled-in decision shows that decision as it was typed.
+                filled = filled_decisions(obj, request.POST) if request.method == "POST" else []
+                context.update(decision_context(obj, decision_forms(obj, request.POST, bound=filled)))
             else:
                 context["decision_not_allowed"] = True
         return super().render_change_form(request, context, add, change, form_url, obj)  # type: ignore[misc]
+
+    def get_form(
+        self, request: HttpRequest, obj: Prediction | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm]:
+        form_class = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        return refuse_a_filled_decision(form_class, obj) if obj is not None else form_class
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -152,7 +204,8 @@ class DecisionPanelMixin:
             messages.error(request, refused)
             return HttpResponseRedirect(change_url)
         is_post = request.method == "POST"
-        forms = decision_forms(obj, request.POST if is_post else None, bound=kind)
+        # The change page posts every panel (and the prediction's fields): this one is read.
+        forms = decision_forms(obj, request.POST if is_post else None, bound=(kind,))
         form = forms[kind]
         if is_post and form.is_valid():
             was_resolved = obj.status == Status.RESOLVED

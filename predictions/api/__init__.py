@@ -3,33 +3,42 @@
 What the public pages show, and nothing more: reviewers appear as a role, never by name.
 Every GET answers with an ETag and a 304 to a matching If-None-Match (Django's
 ConditionalGetMiddleware, applied to every view in `urls()`); anonymous clients are throttled to
-`settings.API_ANON_RATE` with a 429 and Retry-After; a bad query parameter is a 400 naming it.
+`settings.API_ANON_RATE` with a 429 and Retry-After (`throttle.py`: who the client is and how
+it is counted); a bad query parameter is a 400 naming it.
 """
 
 from __future__ import annotations
+
+import threading
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import conditional_page
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
-from ninja.throttling import AnonRateThrottle
+from ninja.throttling import BaseThrottle
 
+from .. import throttle
 from . import predictions, scorecard
 from .errors import BadParameter
 
 
-class AnonThrottle(AnonRateThrottle):
-    """django-ninja's anonymous throttle, reading its rate from settings on every request,
-    so the setting (and a test's override of it) holds without re-creating the API."""
+class AnonThrottle(BaseThrottle):
+    """The site's throttle (`throttle.hit`) in django-ninja's shape, reading its rate from
+    settings on every request, so the setting (and a test's override of it) holds without
+    re-creating the API. ninja shares one instance between threads and asks `wait()` after
+    `allow_request()`, so the answer between the two is kept per thread."""
 
     def __init__(self) -> None:
-        super().__init__(rate=settings.API_ANON_RATE)
+        self.last = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = settings.API_ANON_RATE
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        verdict = throttle.hit("api", throttle.client_address(request), settings.API_ANON_RATE)
+        self.last.retry_after = verdict.retry_after
+        return verdict.allowed
+
+    def wait(self) -> float | None:
+        return getattr(self.last, "retry_after", None)
 
 
 api = NinjaAPI(

@@ -12,9 +12,12 @@ from .prediction_file import load, parse, read_file
 __all__ = ["ImportProblems", "ImportResult", "import_history", "import_path", "load", "parse", "read_file"]
 
 
-def import_path(path: Path) -> ImportResult:
-    """Import a file by its kind: .csv/.jsonl are history exports, anything else YAML/JSON."""
+def import_path(path: Path, *, missing_only: bool = False) -> ImportResult:
+    """Import a file by its kind: .csv/.jsonl are history exports, anything else YAML/JSON.
+    `missing_only` (a prediction file only): add what the database lacks, change nothing."""
     fmt = HISTORY_SUFFIXES.get(path.suffix.lower())
     if fmt is not None:
+        if missing_only:
+            raise ImportProblems([f"{path}: --missing-only is for a prediction file (YAML/JSON)."])
         return import_history(path, fmt)
-    return load(parse(read_file(path)))
+    return load(parse(read_file(path)), missing_only=missing_only)

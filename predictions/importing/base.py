@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from ..actors import IMPORTER
+from ..models import NOTE_MAX, Event, EventKind, Prediction
+from ..transitions import Step, history_row
 
 MAX_PROBLEMS = 100  # a systematically broken million-row file should not print a million lines
 
@@ -23,6 +31,12 @@ class ImportResult:
     created: dict[str, int] = field(default_factory=_counts)
     updated: dict[str, int] = field(default_factory=_counts)
     unchanged: dict[str, int] = field(default_factory=_counts)
+    # A `missing_only` import: what was there already, left as it is whether or not it
+    # matches the file (`unchanged` would claim it does).
+    missing_only: bool = False
+    present: dict[str, int] = field(default_factory=_counts)
+    # Existing predictions the import changed, each with its history row: "source/key: fields".
+    edited: list[str] = field(default_factory=list)
     # Set by a history import only: events written, and events the database already had.
     events_added: int | None = None
     events_present: int = 0
@@ -31,6 +45,9 @@ class ImportResult:
     def summary(self) -> str:
         parts = []
         for kind in ("predictions", "speakers", "sources"):
+            if self.missing_only:
+                parts.append(f"{kind}: {self.created[kind]} added, {self.present[kind]} already present")
+                continue
             parts.append(
                 f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, "
                 f"{self.unchanged[kind]} unchanged"
@@ -41,6 +58,32 @@ class ImportResult:
                 f"{self.states_changed} prediction status(es) set from their history"
             )
         return "; ".join(parts)
+
+
+# How much of each old and new value an "edited" history row quotes.
+QUOTED_CHARS = 300
+
+
+def _quoted(value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    return f"“{Truncator(str(value)).chars(QUOTED_CHARS)}”"
+
+
+def edit_row(prediction: Prediction, changes: Iterable[tuple[str, Any, Any]]) -> Event:
+    """The (unsaved) "edited" history row, by the import, for (field, was, is) `changes` to a
+    prediction's own fields: what an import changed is history, like any other change, and
+    a person's edit it replaced can be read back from it."""
+    what = "; ".join(f"{name}: {_quoted(was)} → {_quoted(now)}" for name, was, now in changes)
+    return history_row(
+        prediction.pk,
+        from_status=prediction.status,
+        from_outcome=prediction.outcome,
+        step=Step(EventKind.EDITED, timezone.now()),
+        actor_id=None,
+        actor_name=IMPORTER.name,
+        note=Truncator(f"Changed by an import: {what}.").chars(NOTE_MAX),
+    )
 
 
 def capped(problems: list[str]) -> list[str]:

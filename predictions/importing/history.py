@@ -23,10 +23,11 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from ..models import Event, Prediction, Source, Speaker
+from ..models import UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
 from ..schemas import EXPORT_FIELDS, PREDICTION_FIELDS, REQUIRED_FIELDS, SOURCE_FIELDS, ExportRow, csv_uncell
 from ..transitions import STATE_FIELDS, Step, replay
-from .base import ImportProblems, ImportResult, capped, upsert
+from .base import ImportProblems, ImportResult, capped, edit_row, upsert
+from .reading import DuplicateKey, unique_keys
 
 HISTORY_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 EVENT_BATCH = 1000
@@ -44,26 +45,12 @@ def _raw_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
         raise ImportProblems([f"{path}: not UTF-8 text ({e.reason} at byte {e.start})."]) from e
 
 
-class DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refusing a key given twice (json.loads would keep the last silently)."""
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise DuplicateKey(f"key {key!r} appears twice")
-        data[key] = value
-    return data
-
-
 def _jsonl_rows(handle: Any) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line, object_pairs_hook=_unique_keys)
+            data = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as e:
             yield number, None, f"row {number}: not valid JSON ({e.msg})"
             continue
@@ -174,8 +161,11 @@ def _gather(path: Path, fmt: str) -> _Gathered:
     return gathered
 
 
-def _write_predictions(gathered: _Gathered, result: ImportResult) -> dict[tuple[str, str], int]:
-    """Upsert speakers, sources and predictions; the (source slug, key) -> id map."""
+def _write_predictions(
+    gathered: _Gathered, result: ImportResult, edits: dict[int, list[tuple[str, Any, Any]]]
+) -> dict[tuple[str, str], int]:
+    """Upsert speakers, sources and predictions; the (source slug, key) -> id map. What it
+    changes in existing predictions goes into `edits`: (field, was, is) by prediction id."""
     speakers = {
         slug: upsert(Speaker, {"slug": slug}, {"name": name}, result, "speakers")
         for slug, (name, _) in gathered.speakers.items()
@@ -200,6 +190,7 @@ def _write_predictions(gathered: _Gathered, result: ImportResult) -> dict[tuple[
             continue
         differs = {k: v for k, v in values.items() if getattr(current, k) != v}
         if differs:
+            edits[current.pk] = [(k, getattr(current, k), v) for k, v in differs.items()]
             for k, v in differs.items():
                 setattr(current, k, v)
             current.updated_at = timezone.now()  # auto_now is applied by save(), not bulk_update()
@@ -314,11 +305,37 @@ def import_history(path: Path, fmt: str) -> ImportResult:
     """Import an export: its predictions (created or updated) and every event not yet here."""
     gathered = _gather(path, fmt)
     result = ImportResult(events_added=0)
+    edits: dict[int, list[tuple[str, Any, Any]]] = {}
     with transaction.atomic():
-        ids = _write_predictions(gathered, result)
+        ids = _write_predictions(gathered, result, edits)
         users = dict(
             get_user_model().objects.filter(username__in=gathered.actors).values_list("username", "pk")
         )
         touched = _write_events(path, fmt, ids, users, result)
         _set_states(touched, result)
+        _record_edits(edits, result)
     return result
+
+
+def _record_edits(edits: dict[int, list[tuple[str, Any, Any]]], result: ImportResult) -> None:
+    """An "edited" history row for each existing prediction the import changed, written
+    after its state is replayed so that the row stands at the status it leaves."""
+    speaker_ids = {
+        value
+        for changes in edits.values()
+        for name, was, now in changes
+        if name == "speaker_id"
+        for value in (was, now)
+    }
+    names = dict(Speaker.objects.filter(pk__in=speaker_ids - {None}).values_list("pk", "name"))
+    rows = []
+    for prediction in Prediction.objects.filter(pk__in=edits).select_related("source").order_by("pk"):
+        changes = [
+            ("speaker", names.get(was, UNATTRIBUTED_LABEL), names.get(now, UNATTRIBUTED_LABEL))
+            if name == "speaker_id"
+            else (name, was, now)
+            for name, was, now in edits[prediction.pk]
+        ]
+        rows.append(edit_row(prediction, changes))
+        result.edited.append(f"{prediction.source.slug}/{prediction.key}: {', '.join(c[0] for c in changes)}")
+    Event.objects.bulk_create(rows, batch_size=EVENT_BATCH)

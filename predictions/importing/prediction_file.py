@@ -3,6 +3,11 @@
 Every record is validated first and every problem reported with its record and field;
 nothing is written unless the whole file is good, and then in one transaction.
 Importing the same file twice changes nothing.
+
+An import that changes an existing prediction (someone edited it in the admin since, or the
+file changed) writes a history row by "import" saying what changed from what; with
+`missing_only` (how the service's start seeds itself) it adds only what is missing and never
+changes an existing speaker, source, prediction or stance.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ from typing import Any
 from django.db import transaction
 from pydantic import ValidationError
 
-from ..decisions import Actor, record_attribution
+from ..actors import IMPORTER
+from ..decisions import record_attribution
 from ..models import Prediction, Source, Speaker, Stance, default_due_on
 from ..schemas import PREDICTION_FIELDS, PredictionFile, PredictionIn, SourceIn, SpeakerIn
-from .base import ImportProblems, ImportResult, upsert
+from .base import ImportProblems, ImportResult, edit_row, upsert
 from .reading import read_document
 
-# Who an import's history rows name.
-IMPORTER = Actor(user=None, name="import")
+# Who said it: an import's change to these is the attribution row's (decisions.py).
+WHO_FIELDS = ("speaker", "attribution")
 
 
 def read_file(path: Path) -> Any:
@@ -133,19 +139,41 @@ def _speakers_named(parsed: PredictionFile) -> set[str]:
     }
 
 
-def load(parsed: PredictionFile) -> ImportResult:
-    """Write a validated file. Descriptive fields follow the file; a prediction's status,
-    outcome and history are never touched by an import."""
-    result = ImportResult()
+def _add(model: type, lookup: dict[str, Any], values: dict[str, Any], result: ImportResult, kind: str) -> Any:
+    """`missing_only`'s upsert: create what is missing, leave what is there as it is."""
+    obj, created = model.objects.get_or_create(**lookup, defaults=values)
+    (result.created if created else result.present)[kind] += 1
+    return obj
+
+
+def _record_edit(before: Prediction, after: Prediction, attribution_row: bool) -> list[str]:
+    """The "edited" history row for what an import changed in a prediction's own fields
+    (who said it has its own row; `attribution_note` goes with it when that row is written);
+    the names of the fields it changed."""
+    names = [n for n in PREDICTION_FIELDS if n not in WHO_FIELDS]
+    if attribution_row:
+        names.remove("attribution_note")
+    changed = [n for n in names if getattr(before, n) != getattr(after, n)]
+    if changed:
+        edit_row(after, [(n, getattr(before, n), getattr(after, n)) for n in changed]).save()
+    return changed
+
+
+def load(parsed: PredictionFile, *, missing_only: bool = False) -> ImportResult:
+    """Write a validated file. Descriptive fields follow the file, each change of an existing
+    prediction with its history row; with `missing_only`, only what the database lacks is
+    added. A prediction's status, outcome and history are never touched by an import."""
+    result = ImportResult(missing_only=missing_only)
+    write = _add if missing_only else upsert
     with transaction.atomic():
         speakers = {s.slug: s for s in Speaker.objects.filter(slug__in=_speakers_named(parsed))}
         for s in parsed.speakers:
-            speakers[s.slug] = upsert(
+            speakers[s.slug] = write(
                 Speaker, {"slug": s.slug}, {"name": s.name, "bio": s.bio, "url": s.url}, result, "speakers"
             )
         sources = {s.slug: s for s in Source.objects.filter(slug__in={p.source for p in parsed.predictions})}
         for s in parsed.sources:
-            sources[s.slug] = upsert(
+            sources[s.slug] = write(
                 Source,
                 {"slug": s.slug},
                 {"title": s.title, "kind": s.kind, "url": s.url, "published_on": s.published_on},
@@ -156,7 +184,7 @@ def load(parsed: PredictionFile) -> ImportResult:
             source = sources[p.source]
             stated = p.stated_on or source.published_on
             before = Prediction.objects.filter(source=source, key=p.key).select_related("speaker").first()
-            prediction = upsert(
+            prediction = write(
                 Prediction,
                 {"source": source, "key": p.key},
                 {
@@ -168,14 +196,23 @@ def load(parsed: PredictionFile) -> ImportResult:
                 result,
                 "predictions",
             )
-            if before is not None:
-                record_attribution(
+            if before is not None and not missing_only:
+                attribution_row = record_attribution(
                     prediction, before=(before.speaker_label, before.attribution), actor=IMPORTER
                 )
+                changed = _record_edit(before, prediction, attribution_row is not None)
+                if attribution_row is not None:
+                    changed = ["speaker/attribution", *changed]
+                if changed:
+                    result.edited.append(f"{source.slug}/{p.key}: {', '.join(changed)}")
             for stance in p.stances:
-                Stance.objects.update_or_create(
-                    prediction=prediction,
-                    speaker=speakers[stance.speaker],
-                    defaults=stance.model_dump(exclude={"speaker"}),
-                )
+                values = stance.model_dump(exclude={"speaker"})
+                if missing_only:
+                    Stance.objects.get_or_create(
+                        prediction=prediction, speaker=speakers[stance.speaker], defaults=values
+                    )
+                else:
+                    Stance.objects.update_or_create(
+                        prediction=prediction, speaker=speakers[stance.speaker], defaults=values
+                    )
     return result

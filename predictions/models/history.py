@@ -23,6 +23,8 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", "Reopened"
     ACCEPTED = "accepted", "Accepted from a candidate"
     ATTRIBUTED = "attributed", "Attribution changed"
+    # A prediction's own fields (claim, due date, criteria...) changed by an import.
+    EDITED = "edited", "Details changed"
 
 
 class AppendOnlyError(Exception):

@@ -32,7 +32,10 @@ def share_line(label: str, tally: Tally, accuracy: Accuracy | None) -> str:
 @register.simple_tag(takes_context=True)
 def canonical_url(context: template.Context) -> str:
     request: HttpRequest = context["request"]
-    kept = [(name, request.GET[name]) for name in CANONICAL_PARAMS if request.GET.get(name)]
+    # A page cached across query strings (the scorecard) says which of its own it keeps.
+    kept = context.get("canonical_query")
+    if kept is None:
+        kept = [(name, request.GET[name]) for name in CANONICAL_PARAMS if request.GET.get(name)]
     return settings.SITE_ROOT + request.path + (f"?{urlencode(kept)}" if kept else "")
 
 
