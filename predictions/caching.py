@@ -44,10 +44,10 @@ def _answered() -> None:
 # OSError, ...), so any exception from a cache call counts as the cache being down.
 
 
-def get(key: str) -> Any:
+def get(key: str, version: str | None = None) -> Any:
     """The cached value, or None when there is none or the cache is down."""
     try:
-        value = cache.get(key)
+        value = cache.get(key, version=version)
     except Exception as error:  # noqa: BLE001 - see above
         _failed("get", error)
         return None
@@ -55,9 +55,9 @@ def get(key: str) -> Any:
     return value
 
 
-def set(key: str, value: Any, timeout: int) -> None:  # noqa: A001 - the cache's own word
+def set(key: str, value: Any, timeout: int, version: str | None = None) -> None:  # noqa: A001 - the cache's own word
     try:
-        cache.set(key, value, timeout)
+        cache.set(key, value, timeout, version=version)
     except Exception as error:  # noqa: BLE001 - see above
         _failed("set", error)
         return

@@ -115,16 +115,16 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     # campaign tag, a random one per request) changes nothing on the page, so it must not
     # buy a fresh render.
     made_of = [getattr(filters, name) for name in SCORECARD_FILTERS]
-    key = (
-        "scorecard:"
-        + hashlib.sha256(repr((scorecard_version(request)[0], request.path, made_of)).encode()).hexdigest()
-    )
+    key = "scorecard:" + hashlib.sha256(repr((request.path, made_of)).encode()).hexdigest()
+    # What the page depends on besides its filters is the cache's own `version` (the ETag):
+    # after a write the old versions are never read again and expire.
+    version = scorecard_etag(request)
     # caching.py: a cache that is down means a fresh render, not an error.
-    html = caching.get(key)
+    html = caching.get(key, version)
     if html is not None:
         return HttpResponse(html)
     response = scorecard_page(request, filters)
-    caching.set(key, response.content, SCORECARD_CACHE_SECONDS)
+    caching.set(key, response.content, SCORECARD_CACHE_SECONDS, version)
     return response
 
 
