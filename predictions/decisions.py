@@ -8,17 +8,20 @@ someone else's.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import transitions
+from . import races, transitions
 from .actors import Actor
 from .models import Event, EventKind, Prediction
 from .transitions import DEFER, REOPEN, RESOLVE, Step, changes, history_row
+
+T = TypeVar("T")
 
 
 class DecisionError(Exception):
@@ -27,6 +30,14 @@ class DecisionError(Exception):
 
 class StaleEdit(DecisionError):
     """Someone else changed the prediction since the reviewer loaded it."""
+
+
+def _raced(write: Callable[[], T]) -> T:
+    """races.retried, with its final refusal a DecisionError like any other refusal."""
+    try:
+        return races.retried(write)
+    except races.LostRace as error:
+        raise DecisionError(str(error)) from error
 
 
 def _apply(  # noqa: PLR0913 - keyword-only, each a part of the decision
@@ -39,6 +50,14 @@ def _apply(  # noqa: PLR0913 - keyword-only, each a part of the decision
     evidence: Sequence[str] = (),
 ) -> Event:
     expected = prediction.version if expected_version is None else expected_version
+    event = _raced(lambda: _write(prediction, expected, step, actor, note, evidence))
+    prediction.refresh_from_db()
+    return event
+
+
+def _write(  # noqa: PLR0913 - the parts of one decision, as _apply was given them
+    prediction: Prediction, expected: int, step: Step, actor: Actor, note: str, evidence: Sequence[str]
+) -> Event:
     with transaction.atomic():
         current = Prediction.objects.select_for_update().get(pk=prediction.pk)
         if current.version != expected:
@@ -59,7 +78,6 @@ def _apply(  # noqa: PLR0913 - keyword-only, each a part of the decision
             evidence=evidence,
         )
         event.save()
-    prediction.refresh_from_db()
     return event
 
 
@@ -215,21 +233,33 @@ def resolve_many(  # noqa: PLR0913 - keyword-only, each a part of the decision
     gone = Prediction.objects.filter(pk__in=set(selected) - {p.pk for p in predictions})
     for prediction in gone[:1]:
         raise DecisionError(f"“{prediction}”: {describe_change(prediction.pk)}")
-    with transaction.atomic():
-        for prediction in predictions:
-            seen = seen_versions.get(prediction.pk, "")
-            if not seen.isdigit():
-                raise DecisionError(f"“{prediction}”: the confirmation page is incomplete; start again.")
-            try:
-                resolve(
-                    prediction,
-                    outcome=outcome,
-                    reason=reason,
-                    note=note,
-                    evidence=evidence,
-                    actor=actor,
-                    expected_version=int(seen),
-                )
-            except DecisionError as e:
-                raise DecisionError(f"“{prediction}”: {e}") from e
-    return len(predictions)
+    ordered = sorted(predictions, key=lambda p: p.pk)
+
+    def write() -> int:
+        with transaction.atomic():
+            # Every prediction locked first, in id order, as every writer takes them: the
+            # tally's and version's rows are touched only once all of them are held.
+            list(Prediction.objects.select_for_update().filter(pk__in=[p.pk for p in ordered]).order_by("pk"))
+            for prediction in ordered:
+                prediction.refresh_from_db()  # as locked: an attempt that lost its race left none of its own
+                _resolve_one(prediction)
+        return len(ordered)
+
+    def _resolve_one(prediction: Prediction) -> None:
+        seen = seen_versions.get(prediction.pk, "")
+        if not seen.isdigit():
+            raise DecisionError(f"“{prediction}”: the confirmation page is incomplete; start again.")
+        try:
+            resolve(
+                prediction,
+                outcome=outcome,
+                reason=reason,
+                note=note,
+                evidence=evidence,
+                actor=actor,
+                expected_version=int(seen),
+            )
+        except DecisionError as e:
+            raise DecisionError(f"“{prediction}”: {e}") from e
+
+    return _raced(write)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from predictions import races
 from predictions.importing import ImportProblems, import_path
 
 
@@ -28,7 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, path: Path, missing_only: bool, **options: object) -> None:
         try:
-            result = import_path(path, missing_only=missing_only)
+            # One transaction: run again whole after a lost race with another writer.
+            result = races.retried(lambda: import_path(path, missing_only=missing_only))
+        except races.LostRace as e:
+            raise CommandError(f"{path}: {e}") from e
         except ImportProblems as e:
             for problem in e.problems:
                 self.stderr.write(problem)
