@@ -18,7 +18,7 @@ from predictions import tasks
 from predictions.models import Event, EventKind, Prediction, Status
 from predictions.tasks import flag_batch, flag_due
 from tests.conftest import requires_postgres
-from tests.test_flagging import wait_for_lock_waiters
+from tests.support import wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db
 
