@@ -1,23 +1,29 @@
-"""Shared fixtures: the named people (healthchecks' alice/bob/charlie), the seed data,
-and a real Chromium for browser tests."""
+"""Shared fixtures: the named people (healthchecks' alice/bob/charlie), the seed data, the
+scorecard's hand-worked dataset, a season of reviewing on the seed data, and a real Chromium
+for browser tests. Plain helpers shared between modules are in tests/support.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from predictions.decisions import Actor, defer, reopen, resolve
 from predictions.importing import import_path
-from predictions.models import Attribution, Horizon, Prediction, Source, Speaker, Status
+from predictions.models import Attribution, Horizon, Outcome, Prediction, Source, Speaker, Status
+from predictions.tasks import flag_due
+from tests.support import decided_prediction, empty_the_database, export_text, review_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "state-of-ai-2026.yaml"
@@ -194,3 +200,93 @@ def make_due(make_prediction: Any) -> Any:
         return make_prediction(**values)
 
     return make
+
+
+# --- The scorecard's hand-worked dataset (worked out in tests/test_scorecard.py) -----------
+
+
+@pytest.fixture
+def grace(db) -> Speaker:
+    return Speaker.objects.create(name="Grace Hopper", slug="grace-hopper")
+
+
+@pytest.fixture
+def other_source(db) -> Source:
+    return Source.objects.create(
+        title="Other talk",
+        slug="other-talk",
+        kind="talk",
+        url="https://example.org/t",
+        published_on=date(2026, 1, 31),
+    )
+
+
+@pytest.fixture
+def scored(make_prediction, speaker: Speaker, grace: Speaker, other_source: Source) -> dict[str, Prediction]:
+    near, medium, long = Horizon.NEAR, Horizon.MEDIUM, Horizon.LONG
+    made = {
+        "ada-1": decided_prediction(make_prediction, Outcome.HELD_UP, speaker=speaker),
+        "ada-2": decided_prediction(make_prediction, Outcome.HELD_UP, speaker=speaker),
+        "ada-3": decided_prediction(make_prediction, Outcome.DID_NOT_HOLD_UP, speaker=speaker),
+        "ada-4": decided_prediction(
+            make_prediction, Outcome.PARTIALLY, speaker=speaker, horizon=medium, due_on=date(2029, 1, 31)
+        ),
+        "ada-5": decided_prediction(
+            make_prediction, Outcome.UNRESOLVABLE, speaker=speaker, horizon=medium, due_on=date(2029, 1, 31)
+        ),
+        "ada-6": decided_prediction(make_prediction, speaker=speaker, horizon=long, due_on=date(2046, 1, 31)),
+        "grace-1": decided_prediction(make_prediction, Outcome.HELD_UP, speaker=grace, source=other_source),
+        "grace-2": decided_prediction(make_prediction, speaker=grace, status=Status.DUE),
+        "panel-1": decided_prediction(make_prediction, Outcome.DID_NOT_HOLD_UP),
+        "panel-2": decided_prediction(
+            make_prediction, Outcome.HELD_UP, horizon=medium, due_on=date(2029, 1, 31)
+        ),
+        "panel-3": decided_prediction(make_prediction, horizon=long, due_on=date(2126, 1, 31)),
+    }
+    assert made["panel-1"].speaker is None and near == Horizon.NEAR
+    return made
+
+
+# --- A season of reviewing on the seed data (tests/test_export_import_roundtrip.py) --------
+
+
+@pytest.fixture
+def decided(seeded, reviewer) -> dict[str, User]:
+    """The seed data after a season of reviewing: the real job flags the near-term ones on
+    1 January 2027, then alice and dora (a second reviewer) decide, defer, re-resolve and
+    reopen; some predictions have no history at all."""
+    dora = User.objects.create_user("dora", is_staff=True)
+    with time_machine.travel(datetime(2027, 1, 1, 6, 0, tzinfo=UTC), tick=False):
+        assert flag_due(date(2027, 1, 1)) == 14
+    near = list(Prediction.objects.filter(status=Status.DUE).order_by("key"))
+    medium = list(Prediction.objects.filter(horizon="medium").order_by("key"))
+    alice, by_dora = Actor.of(reviewer), Actor.of(dora)
+    resolve(
+        near[0],
+        outcome="held_up",
+        note="=1+1 happened",
+        evidence=["https://example.org/1"],
+        actor=alice,
+        at=review_at(1, 5),
+    )
+    resolve(near[1], outcome="partially", note="Half of it.", actor=by_dora, at=review_at(1, 6))
+    resolve(near[2], outcome="did_not_hold_up", note="-No.", actor=alice, at=review_at(1, 7))
+    resolve(
+        near[3], outcome="unresolvable", reason="too_vague", note="@vague", actor=alice, at=review_at(1, 8)
+    )
+    resolve(near[4], outcome="held_up", note="Yes.", actor=alice, at=review_at(1, 9))
+    resolve(
+        near[4], outcome="did_not_hold_up", note="On second look, no.", actor=by_dora, at=review_at(1, 10)
+    )
+    resolve(near[5], outcome="held_up", note="Yes.", actor=alice, at=review_at(1, 11))
+    reopen(near[5], note="Evidence withdrawn.", actor=alice, at=review_at(1, 12))
+    defer(medium[0], until=date(2027, 6, 1), note="Too early.", actor=alice, at=review_at(1, 13))
+    return {"alice": reviewer, "dora": dora}
+
+
+@pytest.fixture
+def exported(decided, tmp_path) -> list[dict]:
+    """The `decided` history as exported rows, and the database emptied to import them into."""
+    rows = [json.loads(line) for line in export_text("jsonl").split("\n") if line]
+    empty_the_database()
+    return rows

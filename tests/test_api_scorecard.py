@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.test_scorecard import cells, grace, other_source, scored  # noqa: F401  (fixtures used below)
+from tests.support import cells
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scored")]
 

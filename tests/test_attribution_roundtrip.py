@@ -18,7 +18,7 @@ from django.test import Client
 from predictions.importing import import_path
 from predictions.models import Attribution, Event, EventKind, Prediction, Speaker, Status
 from tests.admin_support import change_url, form_data
-from tests.test_export_import_roundtrip import empty_the_database, export_text
+from tests.support import empty_the_database, export_text
 
 pytestmark = pytest.mark.django_db
 

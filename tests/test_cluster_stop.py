@@ -13,8 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from predictions.checks import check_settings
-from tests.test_serve import process_groups, wait_for
-from tests.test_settings import clean_environ
+from tests.support import clean_environ, process_groups, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,12 +4,9 @@ web answers a 503 page saying so (the admin login too), and /healthz a 503 in JS
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,15 +15,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from predictions.middleware import DatabaseUnavailableMiddleware, server_error
-from tests.test_settings import clean_environ
+from tests.support import clean_environ, closed_port, fetch
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again once the socket is: nothing listens there
 
 
 def down_environ() -> dict[str, str]:
@@ -56,14 +47,6 @@ def test_a_command_says_in_one_line_that_the_database_cannot_be_reached(command:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"Database error: cannot reach the database at 127.0.0.1:{port} ("), lines[0]
     assert "Connection refused" in lines[0]
-
-
-def fetch(url: str) -> tuple[int, str, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
 
 
 def test_the_web_answers_503_pages_saying_so(tmp_path: Path) -> None:

@@ -12,12 +12,7 @@ from django.utils import timezone
 
 from predictions.links import link_or_text, safe_href
 from predictions.models import Event, EventKind, Prediction, Source, Status
-from tests.test_export_import_roundtrip import (  # noqa: F401 - fixtures
-    decided,
-    exported,
-    failing_import,
-    write_jsonl,
-)
+from tests.support import failing_import, write_jsonl
 
 HOSTILE = [
     "javascript:alert(document.cookie)",

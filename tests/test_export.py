@@ -23,28 +23,15 @@ from predictions.decisions import Actor, defer, resolve
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters
 from predictions.models import Event, EventKind, Horizon, Prediction, Source, Status
-from predictions.schemas import EXPORT_FIELDS, ExportRow, csv_uncell, export_json_schema
+from predictions.schemas import EXPORT_FIELDS, ExportRow, export_json_schema
 from predictions.tasks import flag_one
+from tests.support import rows_of
 
 pytestmark = pytest.mark.django_db
 
 
 def at(day: int, hour: int = 12) -> datetime:
     return datetime(2027, 1, day, hour, tzinfo=UTC)
-
-
-def rows_of(fmt: str, text: str) -> list[ExportRow]:
-    """Every row of an exported file, parsed through the pydantic row model."""
-    if fmt == "csv":
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader)
-        assert tuple(header) == EXPORT_FIELDS
-        return [
-            ExportRow.model_validate({k: csv_uncell(v) for k, v in zip(header, cells, strict=True)})
-            for cells in reader
-        ]
-    # split("\n"), not splitlines(): a claim may hold U+2028, which JSON leaves unescaped.
-    return [ExportRow.model_validate_json(line) for line in text.split("\n") if line]
 
 
 def body(response: StreamingHttpResponse) -> str:

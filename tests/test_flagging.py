@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -19,6 +18,7 @@ from predictions.decisions import Actor, defer, resolve
 from predictions.models import Event, EventKind, Horizon, Outcome, Prediction, Status
 from predictions.tasks import _why, flag_due, flag_one
 from tests.conftest import requires_postgres
+from tests.support import wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db
 
@@ -300,20 +300,6 @@ def test_a_run_waiting_on_another_workers_claim_does_not_flag_it_again(
     assert holder_result == [1]
     assert racer_result == [0]
     assert len(flag_events(p)) == 1
-
-
-def wait_for_lock_waiters(count: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0] >= count:
-                return True
-            time.sleep(0.02)  # polling another connection's state, not waiting out a clock
-    return False
 
 
 def test_on_the_seed_data_it_flags_the_near_term_predictions_and_no_other(seeded, capsys) -> None:

@@ -18,7 +18,7 @@ from predictions import tasks
 from predictions.models import Event, EventKind, Prediction, Status
 from predictions.tasks import flag_batch, flag_due
 from tests.conftest import requires_postgres
-from tests.test_flagging import wait_for_lock_waiters
+from tests.support import wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,9 @@ def test_a_run_killed_after_its_first_batch_is_finished_by_the_next_run_once(
     # The first batch was committed before the worker died; nothing of the second was.
     assert Prediction.objects.due_for_review().count() == 3
     assert Event.objects.count() == 3
+    # The three history rows are those three predictions' flags.
+    due = set(Prediction.objects.due_for_review().values_list("pk", flat=True))
+    assert set(Event.objects.values_list("prediction_id", "kind")) == {(pk, EventKind.FLAGGED) for pk in due}
 
     monkeypatch.setattr(tasks, "flag_batch", real_batch)
     assert flag_due(AS_OF) == 5

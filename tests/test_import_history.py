@@ -16,7 +16,7 @@ from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters
 from predictions.importing.base import MAX_PROBLEMS
 from predictions.models import Event, Outcome, Status
-from tests.test_export_import_roundtrip import empty_the_database
+from tests.support import empty_the_database
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ import time
 import urllib.error
 from pathlib import Path
 
-from tests.test_database_down import closed_port, fetch
-from tests.test_settings import clean_environ
+from tests.support import clean_environ, closed_port, fetch
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 filters, escaping, the per-speaker and per-prediction pages, and a query count that does
 not grow with the number of predictions.
 
-The dataset (`scored` below), partial credit 0.5:
+The dataset (the `scored` fixture, tests/conftest.py), partial credit 0.5:
 
     speaker   horizon  outcomes                                     source
     Ada       near     held up, held up, did not hold up            test-podcast
@@ -42,91 +42,21 @@ from django.test.utils import CaptureQueriesContext
 
 from predictions.decisions import Actor, resolve
 from predictions.models import (
-    Attribution,
-    Horizon,
     Outcome,
     Prediction,
     Source,
     Speaker,
-    Stance,
-    StanceKind,
-    Status,
-    UnresolvableReason,
 )
 from predictions.scoring import Tally
 from predictions.tasks import flag_due, flag_one
 from predictions.templatetags.links import timestamped_url
+from tests.support import AT, cells, make_many
 
 pytestmark = pytest.mark.django_db
-
-AT = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def grace(db) -> Speaker:
-    return Speaker.objects.create(name="Grace Hopper", slug="grace-hopper")
-
-
-@pytest.fixture
-def other_source(db) -> Source:
-    return Source.objects.create(
-        title="Other talk",
-        slug="other-talk",
-        kind="talk",
-        url="https://example.org/t",
-        published_on=date(2026, 1, 31),
-    )
-
-
-def decided(make_prediction, outcome: str = "", **fields: object) -> Prediction:
-    """A prediction in the state a reviewer's decision leaves it in (no history needed here)."""
-    if outcome:
-        fields.update(status=Status.RESOLVED, outcome=outcome, resolved_at=AT)
-        if outcome == Outcome.UNRESOLVABLE:
-            fields["unresolvable_reason"] = UnresolvableReason.TOO_VAGUE
-    return make_prediction(**fields)
-
-
-@pytest.fixture
-def scored(make_prediction, speaker: Speaker, grace: Speaker, other_source: Source) -> dict[str, Prediction]:
-    near, medium, long = Horizon.NEAR, Horizon.MEDIUM, Horizon.LONG
-    made = {
-        "ada-1": decided(make_prediction, Outcome.HELD_UP, speaker=speaker),
-        "ada-2": decided(make_prediction, Outcome.HELD_UP, speaker=speaker),
-        "ada-3": decided(make_prediction, Outcome.DID_NOT_HOLD_UP, speaker=speaker),
-        "ada-4": decided(
-            make_prediction, Outcome.PARTIALLY, speaker=speaker, horizon=medium, due_on=date(2029, 1, 31)
-        ),
-        "ada-5": decided(
-            make_prediction, Outcome.UNRESOLVABLE, speaker=speaker, horizon=medium, due_on=date(2029, 1, 31)
-        ),
-        "ada-6": decided(make_prediction, speaker=speaker, horizon=long, due_on=date(2046, 1, 31)),
-        "grace-1": decided(make_prediction, Outcome.HELD_UP, speaker=grace, source=other_source),
-        "grace-2": decided(make_prediction, speaker=grace, status=Status.DUE),
-        "panel-1": decided(make_prediction, Outcome.DID_NOT_HOLD_UP),
-        "panel-2": decided(make_prediction, Outcome.HELD_UP, horizon=medium, due_on=date(2029, 1, 31)),
-        "panel-3": decided(make_prediction, horizon=long, due_on=date(2126, 1, 31)),
-    }
-    assert made["panel-1"].speaker is None and near == Horizon.NEAR
-    return made
 
 
 def get(url: str) -> object:
     return Client().get(url)
-
-
-def cells(html: str, table_id: str) -> list[list[str]]:
-    """The text of each body row of a table, header cell first."""
-    table = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.S)
-    assert table, f"no table #{table_id}"
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(0).split("<tbody", 1)[1], re.S)
-    return [
-        [
-            re.sub(r"<[^>]+>|\s+", " ", cell).strip()
-            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
-        ]
-        for row in rows
-    ]
 
 
 def test_the_totals_count_every_state(scored) -> None:
@@ -428,48 +358,6 @@ def test_an_unknown_prediction_is_404(db) -> None:
 )
 def test_a_youtube_source_links_to_the_moment(url: str, seconds: int | None, expected: str) -> None:
     assert timestamped_url(url, seconds) == expected
-
-
-def make_many(n: int, source: Source, speakers: list[Speaker]) -> None:
-    """n predictions spread over speakers (and the panel), horizons, states, due years and
-    attributions, with a stance of the next speaker on every one (agreeing or disputing)."""
-    outcomes = [Outcome.HELD_UP, Outcome.PARTIALLY, Outcome.DID_NOT_HOLD_UP, Outcome.UNRESOLVABLE, "", ""]
-    rows = []
-    for i in range(n):
-        outcome = outcomes[i % len(outcomes)]
-        rows.append(
-            Prediction(
-                source=source,
-                key=f"bulk-{i}",
-                claim=f"Bulk claim {i}",
-                speaker=(speaker_of := (speakers + [None])[i % (len(speakers) + 1)]),
-                attribution=(
-                    (Attribution.INFERRED if i % 3 else Attribution.NAMED)
-                    if speaker_of
-                    else Attribution.UNATTRIBUTED
-                ),
-                horizon=Horizon.values[i % 3],
-                stated_on=date(2026, 1, 31),
-                due_on=date(2026 + i % 120, 12, 31),
-                resolution_criteria="It happens.",
-                status=Status.RESOLVED if outcome else (Status.DUE if i % 2 else Status.OPEN),
-                outcome=outcome,
-                unresolvable_reason=UnresolvableReason.OTHER if outcome == Outcome.UNRESOLVABLE else "",
-                probability=Decimal("0.7") if i % 5 == 0 else None,
-                resolved_at=AT if outcome else None,
-            )
-        )
-    Prediction.objects.bulk_create(rows)
-    made = Prediction.objects.filter(source=source, key__startswith="bulk-").values_list("pk", flat=True)
-    Stance.objects.bulk_create(
-        Stance(
-            prediction_id=pk,
-            speaker=speakers[i % len(speakers)],
-            stance=StanceKind.values[i % 2],
-            attribution=Attribution.NAMED if i % 4 else Attribution.INFERRED,
-        )
-        for i, pk in enumerate(made.order_by("pk"))
-    )
 
 
 def queries_for(url: str) -> tuple[int, object]:

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from predictions.decisions import Actor, resolve
 from predictions.models import Prediction, Source, Speaker, Status
 from predictions.views import PICKER_SIZE
-from tests.test_scorecard import make_many
+from tests.support import make_many
 
 pytestmark = pytest.mark.django_db
 

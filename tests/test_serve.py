@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support import process_groups, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -18,26 +20,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def process_groups() -> set[int]:
-    groups = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The fields after the command name: state, ppid, pgrp, ...
-            groups.add(int(stat.read_text().rsplit(")", 1)[1].split()[2]))
-        except (OSError, IndexError, ValueError):
-            continue
-    return groups
-
-
-def wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def answers(url: str) -> bool:

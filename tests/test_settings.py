@@ -1,19 +1,12 @@
 """Start-up configuration errors: one clear line, a non-zero exit, no traceback."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support import clean_environ
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def clean_environ(*drop: str) -> dict[str, str]:
-    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for the session (Playwright's
-    # event loop); a server started from here must not inherit it, as the deploy check
-    # rightly refuses it (async.E001).
-    dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", *drop}
-    return {k: v for k, v in os.environ.items() if k not in dropped}
 
 
 def start(**env: str) -> subprocess.CompletedProcess:

@@ -9,8 +9,6 @@ from html import unescape
 import pytest
 from django.test import Client
 
-from tests.test_scorecard import grace, other_source, scored  # noqa: F401  (fixtures used below)
-
 pytestmark = pytest.mark.django_db
 
 

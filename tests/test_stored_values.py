@@ -38,7 +38,7 @@ from predictions.models import (
     StanceKind,
     Status,
 )
-from tests.test_export_import_roundtrip import empty_the_database
+from tests.support import empty_the_database
 
 pytestmark = pytest.mark.django_db
 

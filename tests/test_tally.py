@@ -47,7 +47,7 @@ from predictions.tallies import dimensions, stated, tallies
 from predictions.tasks import flag_due
 from tests.admin_support import form_data
 from tests.conftest import SEED
-from tests.test_export_import_roundtrip import decided, empty_the_database, export_text  # noqa: F401
+from tests.support import empty_the_database, export_text
 
 pytestmark = pytest.mark.django_db
 
