@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -230,3 +231,45 @@ def fetch(url: str) -> tuple[int, str, str]:
             return response.status, response.headers.get("Content-Type", ""), response.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+# A small valid import file and how tests write one (test_import, test_import_keeps_edits).
+GOOD = {
+    "format": "prediction-tracker/predictions/v1",
+    "speakers": [{"slug": "ada", "name": "Ada Lovelace"}],
+    "sources": [
+        {
+            "slug": "talk",
+            "title": "A talk",
+            "kind": "talk",
+            "url": "https://example.org/t",
+            "published_on": "2026-03-01",
+        }
+    ],
+    "predictions": [
+        {
+            "key": "one",
+            "source": "talk",
+            "speaker": "ada",
+            "claim": "Engines will compose music.",
+            "horizon": "medium",
+            "horizon_as_said": "years",
+            "resolution_criteria": "Music exists.",
+        },
+        {
+            "key": "two",
+            "source": "talk",
+            "speaker": None,
+            "claim": "It rains this year.",
+            "horizon": "near",
+            "resolution_criteria": "It rains.",
+            "probability": 0.7,
+        },
+    ],
+}
+
+
+def write(tmp_path: Path, data: object, name: str = "file.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
+    return path

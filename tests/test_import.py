@@ -3,53 +3,13 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from predictions.models import Prediction, Source, Speaker
+from tests.support import GOOD, write
 
 pytestmark = pytest.mark.django_db
-
-GOOD = {
-    "format": "prediction-tracker/predictions/v1",
-    "speakers": [{"slug": "ada", "name": "Ada Lovelace"}],
-    "sources": [
-        {
-            "slug": "talk",
-            "title": "A talk",
-            "kind": "talk",
-            "url": "https://example.org/t",
-            "published_on": "2026-03-01",
-        }
-    ],
-    "predictions": [
-        {
-            "key": "one",
-            "source": "talk",
-            "speaker": "ada",
-            "claim": "Engines will compose music.",
-            "horizon": "medium",
-            "horizon_as_said": "years",
-            "resolution_criteria": "Music exists.",
-        },
-        {
-            "key": "two",
-            "source": "talk",
-            "speaker": None,
-            "claim": "It rains this year.",
-            "horizon": "near",
-            "resolution_criteria": "It rains.",
-            "probability": 0.7,
-        },
-    ],
-}
-
-
-def write(tmp_path: Path, data: object, name: str = "file.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
-    return path
 
 
 def run(path: Path) -> tuple[str, str]:

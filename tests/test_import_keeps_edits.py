@@ -20,7 +20,7 @@ from predictions.export_stream import stream_export
 from predictions.models import Event, EventKind, Prediction, Speaker
 from tests.admin_support import change_url, form_data
 from tests.conftest import ROOT, SEED
-from tests.test_import import GOOD, write
+from tests.support import GOOD, write
 
 pytestmark = pytest.mark.django_db
 
