@@ -111,11 +111,6 @@ def test_stances_on_predictions_not_yet_judged_stay_pending_and_counts_add_up() 
 # --- from the database ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def grace(db) -> Speaker:
-    return Speaker.objects.create(name="Grace Hopper", slug="grace-hopper")
-
-
 def judged(make_prediction, outcome: str = "", **fields: object) -> Prediction:
     if outcome:
         fields.update(status=Status.RESOLVED, outcome=outcome, resolved_at=AT)

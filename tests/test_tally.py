@@ -35,7 +35,6 @@ from predictions.models import (
     Outcome,
     Prediction,
     Source,
-    Speaker,
     Status,
     TallyRow,
     UnresolvableReason,
@@ -61,11 +60,6 @@ def assert_exact() -> None:
     assert differences() == []
     counted = TallyRow.objects.filter(grain=Grain.HORIZON).aggregate(total=Sum("n"))["total"] or 0
     assert counted == Prediction.objects.count()
-
-
-@pytest.fixture
-def grace(db) -> Speaker:
-    return Speaker.objects.create(name="Grace Hopper", slug="grace-hopper")
 
 
 @pytest.fixture
