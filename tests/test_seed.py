@@ -1,6 +1,7 @@
 """The seed: the predictions of Lex Fridman Podcast #490, each located in the episode and
 attributed where the transcript allows (fixtures/state-of-ai-2026.yaml)."""
 
+import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -125,3 +126,24 @@ def test_the_fixture_is_a_version_2_file_and_imports_as_written(seeded):
 
 def test_the_same_claim_said_twice_is_kept_once(seeded):
     assert Prediction.objects.filter(claim__icontains="more open-weight model builders").count() == 1
+
+
+def test_claim_and_criteria_name_no_year_but_the_due_one(seeded):
+    """A claim due in 2029 does not say "in 2026", nor its criteria "by the end of 2026"
+    (the write-up's placement is not the episode's): every year from the episode's on that
+    the claim or criteria names is the due year, or the next (a reading "in January 2027")."""
+    for p in Prediction.objects.all():
+        for field in ("claim", "resolution_criteria"):
+            text = getattr(p, field).replace("AI 2027", "")  # a scenario's name, not a date
+            years = {int(y) for y in re.findall(r"\b(2\d{3})\b", text)}
+            named = {y for y in years if y >= 2026}
+            assert named <= {p.due_on.year, p.due_on.year + 1}, (p.key, field, named, p.due_on)
+
+
+def test_what_comes_due_this_year_says_where_it_is_checked(seeded):
+    """Two reviewers apply the same criteria the same way: each prediction due in 2026 names
+    its source of truth."""
+    due = Prediction.objects.filter(due_on__lte=date(2026, 12, 31))
+    assert due.count() >= 14
+    for p in due:
+        assert "Checked against: " in p.resolution_criteria, p.key
