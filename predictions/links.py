@@ -4,7 +4,7 @@ refused at the door."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.urls import reverse
 from django.utils.html import format_html
@@ -32,3 +32,16 @@ def link_or_text(url: str) -> SafeString:
 def speaker_url(slug: str | None) -> str:
     """A speaker's public page; the panel's page for predictions nobody is named for."""
     return reverse("speaker", args=[slug]) if slug else reverse("unattributed")
+
+
+def timestamped_url(url: str, seconds: int | None) -> str:
+    """The source URL, starting at `seconds` when the recording is on YouTube (&t=<s>s)."""
+    if not url or seconds is None:
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("youtu.be", "youtube.com") or host.endswith(".youtube.com"):
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        query.append(("t", f"{seconds}s"))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    return url

@@ -25,6 +25,7 @@ from django.views.decorators.http import condition, require_safe
 
 from . import caching
 from .actors import public_label
+from .claimreview import claim_review
 from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, CANONICAL_PARAMS, FilterError, Filters, parse
 from .links import safe_href
 from .models import (
@@ -197,5 +198,6 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "history": history,
         "partial_credit": partial_credit(),
+        "claim_review": claim_review(prediction, [row.event for row in history]),
     }
     return render(request, "predictions/prediction_detail.html", context)

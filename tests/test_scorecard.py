@@ -41,6 +41,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from predictions.decisions import Actor, resolve
+from predictions.links import timestamped_url
 from predictions.models import (
     Outcome,
     Prediction,
@@ -49,7 +50,6 @@ from predictions.models import (
 )
 from predictions.scoring import Tally
 from predictions.tasks import flag_due, flag_one
-from predictions.templatetags.links import timestamped_url
 from tests.support import AT, cells, make_many
 
 pytestmark = pytest.mark.django_db

@@ -18,6 +18,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from ..actors import public_label
+from ..claimreview import claim_review
 from ..filtering import FilterError, Filters, parse
 from ..links import speaker_url
 from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
@@ -190,9 +191,11 @@ def prediction_list(request: HttpRequest, filters: Query[PredictionFilters]) -> 
 )
 def prediction_detail(request: HttpRequest, prediction_id: int) -> dict:
     prediction = get_object_or_404(Prediction.objects.select_related("speaker", "source"), pk=prediction_id)
+    history = list(prediction.events.order_by("at", "id"))
     return {
         **prediction_out(prediction),
-        "history": [event_out(e) for e in prediction.events.order_by("at", "id")],
+        "history": [event_out(e) for e in history],
+        "claim_review": claim_review(prediction, history),
         "stances": [
             {
                 "speaker": s.speaker.slug,

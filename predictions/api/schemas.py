@@ -124,6 +124,10 @@ class PredictionDetailOut(PredictionOut):
 
     history: list[EventOut] = Field(description="Every flag and decision, oldest first.")
     stances: list[StanceOut] = Field(description="Other speakers agreeing with or disputing it.")
+    claim_review: dict[str, Any] | None = Field(
+        description="The outcome as schema.org ClaimReview JSON-LD, as the page carries it (null until "
+        "resolved). reviewRating: did not hold up 1, partially 2, held up 3; unresolvable has no ratingValue."
+    )
 
 
 class PredictionPage(Out):

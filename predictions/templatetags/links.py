@@ -3,8 +3,6 @@ recording opens at the second something was said, and seconds read as a clock.""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 from django import template
 
 from .. import links
@@ -18,19 +16,6 @@ register = template.Library()
 safe_href = register.filter("safe_href", links.safe_href)
 # An evidence link for the admin: a link for http(s), escaped text otherwise.
 register.filter("link_or_text", links.link_or_text)
-
-
-def timestamped_url(url: str, seconds: int | None) -> str:
-    """The source URL, starting at `seconds` when the recording is on YouTube (&t=<s>s)."""
-    if not url or seconds is None:
-        return url
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host in ("youtu.be", "youtube.com") or host.endswith(".youtube.com"):
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
-        query.append(("t", f"{seconds}s"))
-        return urlunsplit(parts._replace(query=urlencode(query)))
-    return url
 
 
 @register.filter
@@ -47,7 +32,7 @@ def clock(seconds: int | None) -> str:
 def moment_href(prediction: Prediction, seconds: int | None = None) -> str:
     """The prediction's recording at the moment it (or `seconds`, a stance) was said."""
     at = prediction.source_timestamp if seconds is None else seconds
-    return safe_href(timestamped_url(prediction.source.url, at))
+    return safe_href(links.timestamped_url(prediction.source.url, at))
 
 
 @register.filter

@@ -3,17 +3,23 @@ canonical URL (absolute, from SITE_ROOT, so it does not depend on the Host heade
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ..filtering import CANONICAL_PARAMS
 from ..models import Prediction, Status
 from ..scoring import Accuracy, Tally, percent
 
 register = template.Library()
+
+# As django.utils.html.json_script escapes.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 @register.simple_tag
@@ -47,3 +53,13 @@ def prediction_line(prediction: Prediction) -> str:
     else:
         state = prediction.get_status_display().lower()
     return f"{prediction.speaker_label} in {prediction.source.title}, due {prediction.due_on.day} {prediction.due_on:%b %Y}: {state}"
+
+
+@register.filter
+def json_ld(data: dict | None) -> str:
+    """`data` as a `<script type="application/ld+json">` block ("" for None), escaped as
+    Django's json_script escapes: no `</script>` or `<!--` in a stored claim can close it."""
+    if data is None:
+        return ""
+    escaped = json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(escaped))  # noqa: S308 - escaped above
