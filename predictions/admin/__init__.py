@@ -1,9 +1,10 @@
 """Admin registrations, one module per job: the predictions and their review queue
 (`predictions.py`), deciding on one prediction (`decide.py`) or several (`bulk.py`), the
 history inline (`history.py`), the queue's filters (`filters.py`), who may do what
-(`access.py`) and the candidates proposed by an ingest (`candidates.py`)."""
+(`access.py`), the candidates proposed by an ingest (`candidates.py`) and the admin's own
+name (`site.py`)."""
 
-from . import candidates
+from . import candidates, site
 from .predictions import PredictionAdmin, SourceAdmin, SpeakerAdmin
 
-__all__ = ["PredictionAdmin", "SourceAdmin", "SpeakerAdmin", "candidates"]
+__all__ = ["PredictionAdmin", "SourceAdmin", "SpeakerAdmin", "candidates", "site"]

@@ -1,0 +1,18 @@
+"""For the admin's index: how many predictions wait for review, from the tally (one small
+query, whatever the number of predictions)."""
+
+from __future__ import annotations
+
+from django import template
+
+from ..filtering import Filters
+from ..tallies import tallies
+
+register = template.Library()
+
+
+@register.simple_tag
+def waiting_for_review() -> int:
+    """Predictions whose status is due: flagged by the schedule, or back from a deferral."""
+    [row] = tallies(Filters()) or [None]
+    return row["tally"].due if row else 0
