@@ -355,3 +355,19 @@ def test_deferring_a_resolved_prediction_is_refused_with_a_message(
     p.refresh_from_db()
     assert (p.status, p.review_after) == (Status.RESOLVED, None)
     assert p.events.count() == 1
+
+
+# --- the change page's order ----------------------------------------------------------------------
+
+
+def test_the_change_page_leads_with_what_is_judged_then_the_decision(
+    alice_client: Client, make_due: Any
+) -> None:
+    p = make_due(resolution_criteria="Two public benchmarks show it.")
+    html = alice_client.get(change_url(p)).content.decode()
+    summary, panel = html.index('id="decision-summary"'), html.index('id="decision-panel"')
+    fields = html.index("field-claim")  # the prediction's own fields
+    assert summary < panel < fields
+    between = html[summary:panel]
+    assert p.claim in between and "Two public benchmarks show it." in between
+    assert f"Due {p.due_on.day} {p.due_on:%b %Y}" in between
