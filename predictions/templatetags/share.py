@@ -63,3 +63,9 @@ def json_ld(data: dict | None) -> str:
         return ""
     escaped = json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(escaped))  # noqa: S308 - escaped above
+
+
+@register.simple_tag
+def public_export() -> bool:
+    """Whether the history downloads are open to everyone (PUBLIC_EXPORT), so linked for all."""
+    return bool(settings.PUBLIC_EXPORT)

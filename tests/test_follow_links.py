@@ -1,0 +1,29 @@
+"""Feeds, calendars, the API and the downloads are linked where a reader sees them (the page's
+footer), not only in its <head>, on every public page, and each link answers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+FOLLOW = re.compile(r'<nav class="follow" id="follow"[^>]*>(.*?)</nav>', re.S)
+
+
+@pytest.mark.parametrize("public_export", [True, False])
+def test_every_public_page_links_its_feeds_calendar_api_and_downloads(
+    client, make_prediction, speaker, settings, public_export
+):
+    """The downloads only where they are open to everyone (PUBLIC_EXPORT); else staff's."""
+    settings.PUBLIC_EXPORT = public_export
+    downloads = ["/export/resolutions.csv", "/export/resolutions.jsonl"] if public_export else []
+    p = make_prediction(speaker=speaker)
+    pages = ["/", f"/speakers/{speaker.slug}/", "/unattributed/", p.get_absolute_url(), "/no-such-page/"]
+    for path in pages:
+        [nav] = FOLLOW.findall(client.get(path).content.decode())
+        hrefs = re.findall(r'href="([^"]+)"', nav)
+        assert hrefs == ["/feeds/resolved.atom", "/calendar.ics", "/api/docs", *downloads], path
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
