@@ -27,3 +27,21 @@ def test_every_public_page_links_its_feeds_calendar_api_and_downloads(
         assert hrefs == ["/feeds/resolved.atom", "/calendar.ics", "/api/docs", *downloads], path
     for href in hrefs:
         assert client.get(href).status_code == 200, href
+
+
+def test_a_prediction_page_leads_with_the_claim_due_date_criteria_and_outcome(
+    client, make_prediction, speaker
+):
+    p = make_prediction(
+        speaker=speaker, resolution_criteria="Two public benchmarks show it.", excerpt="I think so."
+    )
+    html = client.get(p.get_absolute_url()).content.decode()
+    order = [
+        html.index('<h1 class="claim">'),
+        html.index('id="judged"'),
+        html.index("Two public benchmarks show it."),
+        html.index("Not yet judged"),
+        html.index('id="attribution"'),  # then who said it and how it is known
+        html.index('id="facts"'),
+    ]
+    assert order == sorted(order)
