@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import conditional_page
 
-from . import api, calendars, export_views, feeds, views
+from . import api, calendars, export_views, feeds, follow_views, views
 from .throttle import throttled
 
 # A calendar is every matching prediction rendered on each fetch: counted like the API's
@@ -32,4 +32,8 @@ urlpatterns = [
     path(
         "speakers/<slug:slug>/feed.atom", conditional_page(feeds.SpeakerResolvedFeed()), name="feed-speaker"
     ),
+    # Follow a speaker by e-mail: sign up, confirm (a signed link), unsubscribe (one click).
+    path("speakers/<slug:slug>/follow/", follow_views.follow, name="follow"),
+    path("follow/confirm/<str:token>/", follow_views.confirm, name="follow-confirm"),
+    path("follow/unsubscribe/<str:token>/", follow_views.unsubscribe, name="follow-unsubscribe"),
 ]

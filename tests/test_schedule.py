@@ -47,12 +47,18 @@ def test_installing_twice_leaves_one_daily_schedule_running_the_job(time_machine
     # Today's 00:05 is past: a fresh install runs at once, then daily at 00:05.
     assert schedule.next_run == at(2026, 11, 28, 0, 5)
     out = capsys.readouterr().out.splitlines()
-    assert out == [
-        'Installed the schedule "flag due predictions": daily at 00:05 UTC, next run 2026-11-28 00:05 UTC '
-        "(at once if that is past and the cluster is running).",
-        'Updated the schedule "flag due predictions": daily at 00:05 UTC, next run 2026-11-28 00:05 UTC '
-        "(at once if that is past and the cluster is running).",
-    ]
+    review = (
+        'the schedule "flag due predictions": daily at 00:05 UTC, next run 2026-11-28 00:05 UTC '
+        "(at once if that is past and the cluster is running)."
+    )
+    # The followers' mail: today's 07:00, past at 10:00, so at once too.
+    follow = (
+        'the schedule "mail followers": daily at 07:00 UTC, next run 2026-11-28 07:00 UTC '
+        "(at once if that is past and the cluster is running)."
+    )
+    assert out == [f"Installed {review}", f"Installed {follow}", f"Updated {review}", f"Updated {follow}"]
+    assert Schedule.objects.get(name="mail followers").func == "predictions.following.send_follow_mail"
+    assert pydoc.locate("predictions.following.send_follow_mail") is not None
 
 
 def test_reinstalling_repairs_the_schedule_without_postponing_its_next_run(time_machine) -> None:
@@ -207,7 +213,7 @@ def test_the_admin_warns_reviewers_when_the_job_is_late(client, reviewer, time_m
     assert "has not succeeded since\n          2027-01-01 00:05 UTC (more than 26 hours ago)" in page
     assert "Last error: flagging: OperationalError(&#x27;database is locked&#x27;)" in page
     # The admin's own page still renders around it.
-    assert "Site administration" in page
+    assert 'id="review-waiting"' in page
 
 
 def test_the_admin_shows_no_warning_when_the_job_is_on_time(client, reviewer, time_machine) -> None:
@@ -215,7 +221,7 @@ def test_the_admin_shows_no_warning_when_the_job_is_on_time(client, reviewer, ti
     last_success(at(2027, 1, 3, 0, 5))
     client.force_login(reviewer)
     page = client.get("/admin/").content.decode()
-    assert "Site administration" in page
+    assert 'id="review-waiting"' in page
     assert "scheduler-late" not in page
 
 

@@ -29,7 +29,10 @@ from .choices import (
     default_due_on,
     speaker_agrees,
 )
+from .following import Subscription, SubscriptionQuerySet
 from .history import (
+    FOLLOW_JOB_NAME,
+    FOLLOW_TASK_FUNC,
     JOB_LATE_AFTER,
     JOB_NAME,
     TASK_FUNC,
@@ -52,9 +55,9 @@ from .prediction import (
 from .tally import DataVersion, Grain, TallyRow, data_version
 
 __all__ = [
-    "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
+    "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "FOLLOW_JOB_NAME", "FOLLOW_TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
     "RESOLVE_PERMISSION", "SPEAKER_OR_NEITHER", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
     "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
-    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status",
+    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status", "Subscription", "SubscriptionQuerySet",
     "UnresolvableReason", "add_years", "default_due_on", "speaker_agrees",
 ]  # fmt: skip

@@ -108,3 +108,6 @@ JOB_LATE_AFTER = timedelta(hours=26)
 # check, so both read the one name.
 JOB_NAME = "flag due predictions"
 TASK_FUNC = "predictions.tasks.run_scheduled_review"
+# The daily mail to readers who follow a speaker (predictions/following.py).
+FOLLOW_JOB_NAME = "mail followers"
+FOLLOW_TASK_FUNC = "predictions.following.send_follow_mail"

@@ -1,4 +1,5 @@
-"""Install (or repair) the django-q2 schedule that runs the daily review; safe to rerun.
+"""Install (or repair) the django-q2 schedules: the daily review, and the daily mail to
+readers who follow a speaker (`predictions/following.py`); safe to rerun.
 
 A command, not a data migration (the historical Schedule model skips the code that
 computes a first next_run) and not AppConfig.ready() (no queries at start-up).
@@ -13,10 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from predictions.models import JOB_NAME, TASK_FUNC
+from predictions.models import FOLLOW_JOB_NAME, FOLLOW_TASK_FUNC, JOB_NAME, TASK_FUNC
 
 # Just after midnight in TIME_ZONE, so the run's "today" is the day that just began.
 RUN_AT = time(0, 5)
+# The followers' mail in the morning, after the night's review and a working day's decisions.
+FOLLOW_RUN_AT = time(7, 0)
 
 SETTINGS = {
     "func": TASK_FUNC,
@@ -32,35 +35,44 @@ SETTINGS = {
 }
 
 
-def first_run(now: datetime) -> datetime:
-    """Today's RUN_AT. Usually already past, so a fresh install runs at once (catching up
+def first_run(now: datetime, at: time = RUN_AT) -> datetime:
+    """Today's `at`. Usually already past, so a fresh install runs at once (catching up
     whatever came due before it was installed); django-q2 then steps next_run a day at a
-    time from here, which keeps later runs at RUN_AT."""
-    return timezone.make_aware(datetime.combine(timezone.localdate(now), RUN_AT))
+    time from here, which keeps later runs at that time of day."""
+    return timezone.make_aware(datetime.combine(timezone.localdate(now), at))
 
 
-def install_schedule(now: datetime | None = None) -> tuple[Schedule, bool]:
-    now = now or timezone.now()
+def install_one(name: str, func: str, at: time, now: datetime) -> tuple[Schedule, bool]:
+    settings = {**SETTINGS, "func": func}
     with transaction.atomic():
         # Schedule.name is not unique: a copy made by hand in the admin is folded away
         # rather than run twice a day.
-        existing = list(Schedule.objects.select_for_update().filter(name=JOB_NAME).order_by("pk"))
+        existing = list(Schedule.objects.select_for_update().filter(name=name).order_by("pk"))
         for extra in existing[1:]:
             extra.delete()
         # next_run only on creation: reinstalling must not postpone a run that is due.
         return Schedule.objects.update_or_create(
-            name=JOB_NAME, defaults=SETTINGS, create_defaults={**SETTINGS, "next_run": first_run(now)}
+            name=name, defaults=settings, create_defaults={**settings, "next_run": first_run(now, at)}
         )
+
+
+JOBS = ((JOB_NAME, TASK_FUNC, RUN_AT), (FOLLOW_JOB_NAME, FOLLOW_TASK_FUNC, FOLLOW_RUN_AT))
+
+
+def install_schedule(now: datetime | None = None) -> list[tuple[Schedule, bool]]:
+    """Every schedule of JOBS, the review's first: (schedule, created) for each."""
+    now = now or timezone.now()
+    return [install_one(name, func, at, now) for name, func, at in JOBS]
 
 
 class Command(BaseCommand):
-    help = f'Install or update the daily django-q2 schedule "{JOB_NAME}".'
+    help = f'Install or update the daily django-q2 schedules "{JOB_NAME}" and "{FOLLOW_JOB_NAME}".'
 
     def handle(self, *args: object, **options: object) -> None:
-        schedule, created = install_schedule()
-        when = timezone.localtime(schedule.next_run)
-        verb = "Installed" if created else "Updated"
-        self.stdout.write(
-            f'{verb} the schedule "{JOB_NAME}": daily at {RUN_AT:%H:%M} {when:%Z}, '
-            f"next run {when:%Y-%m-%d %H:%M %Z} (at once if that is past and the cluster is running)."
-        )
+        for (schedule, created), (name, _, at) in zip(install_schedule(), JOBS, strict=True):
+            when = timezone.localtime(schedule.next_run)
+            verb = "Installed" if created else "Updated"
+            self.stdout.write(
+                f'{verb} the schedule "{name}": daily at {at:%H:%M} {when:%Z}, '
+                f"next run {when:%Y-%m-%d %H:%M %Z} (at once if that is past and the cluster is running)."
+            )
