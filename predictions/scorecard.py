@@ -22,8 +22,17 @@ from django.utils import timezone
 from . import charts
 from .filtering import Filters
 from .links import speaker_url
-from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance
-from .scoring import Accuracy, Stated, Tally, brier_from_sums, calibration_from_sums, outcome_value, total
+from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance, Status
+from .scoring import (
+    Accuracy,
+    Stated,
+    Tally,
+    brier_from_sums,
+    calibration_from_sums,
+    outcome_value,
+    percent,
+    total,
+)
 from .tallies import stated, tallies
 
 COMING_DUE = 6
@@ -282,3 +291,24 @@ def speaker_context(filters: Filters, label: str) -> dict[str, Any]:
         ),
         **probability_context(filters, {slug: label}),
     }
+
+
+def share_line(label: str, tally: Tally, accuracy: Accuracy | None) -> str:
+    """ "Nathan Lambert: 5 of 8 held up, 63% (31%–86%)": the numbers the page shows, its
+    accuracy and 95% interval, with the credited count (held up + partial credit × partially)."""
+    if accuracy is None:
+        tracked = tally.tracked
+        return f"{label}: {tracked} prediction{'s' if tracked != 1 else ''} tracked, none scored yet"
+    return (
+        f"{label}: {accuracy.credited:g} of {accuracy.n} held up, "
+        f"{percent(accuracy.value)} ({percent(accuracy.low)}–{percent(accuracy.high)})"
+    )
+
+
+def prediction_line(prediction: Prediction) -> str:
+    """ "Nathan Lambert in <source>, due 31 Jan 2029: held up." for a prediction's page."""
+    if prediction.status == Status.RESOLVED:
+        state = prediction.get_outcome_display().lower()
+    else:
+        state = prediction.get_status_display().lower()
+    return f"{prediction.speaker_label} in {prediction.source.title}, due {prediction.due_on.day} {prediction.due_on:%b %Y}: {state}"

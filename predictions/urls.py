@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import conditional_page
 
-from . import api, calendars, export_views, feeds, follow_views, views
+from . import api, calendars, export_views, feeds, follow_views, share_views, views
 from .throttle import throttled
 
 # A calendar is every matching prediction rendered on each fetch: counted like the API's
@@ -32,6 +32,11 @@ urlpatterns = [
     path(
         "speakers/<slug:slug>/feed.atom", conditional_page(feeds.SpeakerResolvedFeed()), name="feed-speaker"
     ),
+    # Pictures for sharing (OpenGraph) and a badge to embed, drawn once per data version.
+    path("scorecard/share.png", share_views.scorecard_image, name="share-scorecard"),
+    path("speakers/<slug:slug>/share.png", share_views.speaker_image, name="share-speaker"),
+    path("predictions/<int:pk>/share.png", share_views.prediction_image, name="share-prediction"),
+    path("speakers/<slug:slug>/badge.svg", share_views.speaker_badge, name="badge-speaker"),
     # Follow a speaker by e-mail: sign up, confirm (a signed link), unsubscribe (one click).
     path("speakers/<slug:slug>/follow/", follow_views.follow, name="follow"),
     path("follow/confirm/<str:token>/", follow_views.confirm, name="follow-confirm"),

@@ -13,8 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from ..filtering import CANONICAL_PARAMS
-from ..models import Prediction, Status
-from ..scoring import Accuracy, Tally, percent
+from ..scorecard import prediction_line, share_line
 
 register = template.Library()
 
@@ -22,17 +21,9 @@ register = template.Library()
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
-@register.simple_tag
-def share_line(label: str, tally: Tally, accuracy: Accuracy | None) -> str:
-    """ "Nathan Lambert: 5 of 8 held up, 63% (31%–86%)": the numbers the page shows, its
-    accuracy and 95% interval, with the credited count (held up + partial credit × partially)."""
-    if accuracy is None:
-        tracked = tally.tracked
-        return f"{label}: {tracked} prediction{'s' if tracked != 1 else ''} tracked, none scored yet"
-    return (
-        f"{label}: {accuracy.credited:g} of {accuracy.n} held up, "
-        f"{percent(accuracy.value)} ({percent(accuracy.low)}–{percent(accuracy.high)})"
-    )
+# One line of numbers for a shared link (and the share image): scorecard.py, one home.
+register.simple_tag(share_line, name="share_line")
+register.simple_tag(prediction_line, name="prediction_line")
 
 
 @register.simple_tag(takes_context=True)
@@ -43,16 +34,6 @@ def canonical_url(context: template.Context) -> str:
     if kept is None:
         kept = [(name, request.GET[name]) for name in CANONICAL_PARAMS if request.GET.get(name)]
     return settings.SITE_ROOT + request.path + (f"?{urlencode(kept)}" if kept else "")
-
-
-@register.simple_tag
-def prediction_line(prediction: Prediction) -> str:
-    """ "Nathan Lambert in <source>, due 31 Jan 2029: held up." for a prediction's page."""
-    if prediction.status == Status.RESOLVED:
-        state = prediction.get_outcome_display().lower()
-    else:
-        state = prediction.get_status_display().lower()
-    return f"{prediction.speaker_label} in {prediction.source.title}, due {prediction.due_on.day} {prediction.due_on:%b %Y}: {state}"
 
 
 @register.filter
@@ -69,3 +50,9 @@ def json_ld(data: dict | None) -> str:
 def public_export() -> bool:
     """Whether the history downloads are open to everyone (PUBLIC_EXPORT), so linked for all."""
     return bool(settings.PUBLIC_EXPORT)
+
+
+@register.simple_tag
+def site_root() -> str:
+    """SITE_ROOT: what an absolute link (a shared picture's, say) starts with."""
+    return settings.SITE_ROOT
