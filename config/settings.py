@@ -256,8 +256,26 @@ Q_CLUSTER = {
     "sync": envbool("Q_SYNC", "False"),
 }
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# A Redis that accepts connections but never answers (a stuck or overloaded server, a
+# half-open network path) must cost seconds, not hang a worker or a request for the TCP
+# timeout. Connecting gets REDIS_CONNECT_TIMEOUT; the broker's reads get longer than the
+# 1 s its BLPOP waits for a task (django-q2's redis_broker.dequeue), or every idle poll would
+# time out; the cache's reads get REDIS_CACHE_TIMEOUT (below).
+REDIS_CONNECT_TIMEOUT = envfloat("REDIS_CONNECT_TIMEOUT", "0.5")
+BROKER_READ_TIMEOUT = 5.0
+
+
+def with_timeouts(url: str, connect: float, read: float) -> str:
+    """The URL with redis-py's socket timeouts as query arguments (`redis.from_url` reads them)."""
+    return f"{url}{'&' if '?' in url else '?'}socket_connect_timeout={connect:g}&socket_timeout={read:g}"
+
+
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    if not REDIS_URL.startswith(REDIS_SCHEMES):
+        fail(f"REDIS_URL must be a redis:// URL, not {REDIS_URL!r}.")
+    # django-q2 hands a string to redis.from_url, a dict to redis.Redis(**dict).
+    Q_CLUSTER["redis"] = with_timeouts(REDIS_URL, REDIS_CONNECT_TIMEOUT, BROKER_READ_TIMEOUT)
 else:
     Q_CLUSTER["orm"] = "default"
 
@@ -267,8 +285,8 @@ PARTIAL_CREDIT = envfloat("PARTIAL_CREDIT", "0.5")
 
 # The public API and the calendars: requests per period an anonymous client may make
 # ("120/min", "5000/day"; predictions/throttle.py), each counted on its own. Counted in the
-# default cache: per process unless CACHE_URL names a shared one, so with several web
-# workers set CACHE_URL for one count.
+# default cache: per process unless CACHE_URL (or REDIS_URL) names a shared one, so with
+# several web workers or hosts set one of them for one count.
 API_ANON_RATE = os.environ.get("API_ANON_RATE", "120/min")
 if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", API_ANON_RATE):
     fail(f"API_ANON_RATE must look like '120/min' or '5000/day', not {API_ANON_RATE!r}.")
@@ -279,20 +297,31 @@ TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 if TRUSTED_PROXY_COUNT < 0:
     fail(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
 
-# Django's cache: the rendered scorecard and the throttle's counts. Each process's own memory
-# unless CACHE_URL names a Redis (redis://host:6379/1) that every web worker shares. Short
-# timeouts: a cache that does not answer must cost a request milliseconds, not the TCP timeout.
-CACHE_URL = os.environ.get("CACHE_URL", "")
-if CACHE_URL:
-    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-        fail(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+# Django's cache: the rendered scorecard and the throttle's counts (django-axes keeps its
+# attempts in the database, not here). Each process's own memory unless CACHE_URL, or else
+# REDIS_URL, names a Redis (redis://host:6379/1) that every web worker on every host
+# shares: one throttle count, one page cache invalidated for all. Short timeouts: a cache
+# that does not answer must cost a request under a second (a get and a set at
+# REDIS_CACHE_TIMEOUT each), not the TCP timeout; caching.py then treats it as a miss.
+CACHE_URL = os.environ.get("CACHE_URL", "") or REDIS_URL
+REDIS_CACHE_TIMEOUT = envfloat("REDIS_CACHE_TIMEOUT", "0.5")
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # Beside django-q2's keys when both share one Redis database.
+        "KEY_PREFIX": "predictions",
+        # Passed to redis-py's connection pool, so to every connection it opens.
+        "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_CACHE_TIMEOUT},
     }
+
+
+if CACHE_URL:
+    if not CACHE_URL.startswith(REDIS_SCHEMES):
+        fail(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
+    CACHES = {"default": redis_cache(CACHE_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
