@@ -56,7 +56,21 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-SITE_ROOT = os.environ.get("SITE_ROOT", "http://127.0.0.1:8000").rstrip("/")
+
+
+def development_root(web_addr: str) -> str:
+    """Where `make run`'s server is (the Procfile's WEB_ADDR: `8001`, `0.0.0.0:8001`, ...)
+    as a browser on this machine reaches it, so the e-mails' links follow the port."""
+    host, _, port = web_addr.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+# Links in e-mails. Production names its public address; development follows WEB_ADDR.
+SITE_ROOT = os.environ.get(
+    "SITE_ROOT", development_root(os.environ.get("WEB_ADDR", "127.0.0.1:8000")) if DEBUG else "http://127.0.0.1:8000"
+).rstrip("/")
 
 INSTALLED_APPS = [
     # Before django.contrib.admin, so predictions/templates/admin/base_site.html (the
