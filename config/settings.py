@@ -224,17 +224,24 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Production hardening; `manage.py check --deploy` is clean with DEBUG=False.
+# Production hardening; `manage.py check --deploy` is clean with DEBUG=False and HTTPS=True.
+# gunicorn speaks plain HTTP only: HTTPS (the default) says a TLS proxy in front serves
+# https:// and tells the app so in X-Forwarded-Proto, so plain requests are redirected there
+# and cookies are sent over HTTPS only. HTTPS=False serves plain HTTP as it comes (a trial
+# `make prod` on this host, a private network): without it every page redirected to an
+# https:// nothing served. bin/start says at start which of the two it is.
+HTTPS = envbool("HTTPS", "True") if not DEBUG else False
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(HTTPS))
     # Health checks come over plain HTTP from inside the container or the load balancer.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    if HTTPS:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SESSION_COOKIE_SECURE = True
+        CSRF_COOKIE_SECURE = True
+        SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+        SECURE_HSTS_PRELOAD = True
 
 # E-mail: the console in development, SMTP from the environment in production.
 EMAIL_BACKEND = os.environ.get(
