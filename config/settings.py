@@ -98,6 +98,8 @@ MIDDLEWARE = [
     # Before anything that touches the database (sessions, auth): an unreachable database
     # is a 503 page saying so, not a 500.
     "predictions.middleware.DatabaseUnavailableMiddleware",
+    # Public GETs read the replica when DATABASE_REPLICA_URL is set; a no-op otherwise.
+    "predictions.routers.ReplicaReadsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,6 +159,25 @@ else:
         },
     }
 DATABASES = {"default": default_db}
+
+# An optional read replica of the PostgreSQL primary (streaming replication, managed by
+# whoever runs the databases): the public pages and the API's GETs read from it
+# (predictions/routers.py); writes, the admin and /healthz use the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        fail("DATABASE_REPLICA_URL needs DATABASE_URL: a replica of the embedded SQLite cannot be.")
+    try:
+        replica_db = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    except Exception as e:  # dj-database-url raises several types for bad URLs
+        fail(f"DATABASE_REPLICA_URL is not a usable database URL ({e}).")
+    if replica_db.get("ENGINE") != "django.db.backends.postgresql":
+        fail("DATABASE_REPLICA_URL must be a postgres:// URL.")
+    replica_db.setdefault("OPTIONS", {}).setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5"))
+    # The test runner makes no database for it: in tests it is the primary's.
+    replica_db["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica_db
+    DATABASE_ROUTERS = ["predictions.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
