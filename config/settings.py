@@ -69,7 +69,8 @@ def development_root(web_addr: str) -> str:
 
 # Links in e-mails. Production names its public address; development follows WEB_ADDR.
 SITE_ROOT = os.environ.get(
-    "SITE_ROOT", development_root(os.environ.get("WEB_ADDR", "127.0.0.1:8000")) if DEBUG else "http://127.0.0.1:8000"
+    "SITE_ROOT",
+    development_root(os.environ.get("WEB_ADDR", "127.0.0.1:8000")) if DEBUG else "http://127.0.0.1:8000",
 ).rstrip("/")
 
 INSTALLED_APPS = [
@@ -173,7 +174,9 @@ if DATABASE_REPLICA_URL:
         fail(f"DATABASE_REPLICA_URL is not a usable database URL ({e}).")
     if replica_db.get("ENGINE") != "django.db.backends.postgresql":
         fail("DATABASE_REPLICA_URL must be a postgres:// URL.")
-    replica_db.setdefault("OPTIONS", {}).setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5"))
+    replica_db.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5")
+    )
     # The test runner makes no database for it: in tests it is the primary's.
     replica_db["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = replica_db

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 URL = os.environ.get("DATABASE_URL", "")
 
 pytestmark = pytest.mark.skipif(
-    not URL.startswith(("postgres://", "postgresql://")), reason="needs a PostgreSQL server (set DATABASE_URL)"
+    not URL.startswith(("postgres://", "postgresql://")),
+    reason="needs a PostgreSQL server (set DATABASE_URL)",
 )
 
 

@@ -42,4 +42,3 @@ def test_behind_a_tls_proxy_plain_http_is_redirected_and_cookies_are_secure() ->
 
 def test_https_false_serves_plain_http_without_a_redirect() -> None:
     assert answer(HTTPS="False") == {"status": 200, "location": None, "secure_cookies": False}
-

@@ -36,14 +36,22 @@ def alias_read_during(method: str, path: str, monkeypatch: pytest.MonkeyPatch) -
     return seen[0]
 
 
-@pytest.mark.parametrize("path", ["/", "/api/predictions", "/speakers/ada/", "/calendar.ics", "/feeds/resolved.atom"])
+@pytest.mark.parametrize(
+    "path", ["/", "/api/predictions", "/speakers/ada/", "/calendar.ics", "/feeds/resolved.atom"]
+)
 def test_a_public_get_reads_the_replica(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert alias_read_during("get", path, monkeypatch) == REPLICA
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/admin/"), ("get", "/admin/login/"), ("get", "/healthz"), ("get", "/export/resolutions.csv"), ("post", "/")],
+    [
+        ("get", "/admin/"),
+        ("get", "/admin/login/"),
+        ("get", "/healthz"),
+        ("get", "/export/resolutions.csv"),
+        ("post", "/"),
+    ],
 )
 def test_the_admin_healthz_exports_and_posts_read_the_primary(
     method: str, path: str, monkeypatch: pytest.MonkeyPatch

@@ -112,7 +112,9 @@ def test_the_scorecard_answers_with_a_redis_that_never_replies(
     assert caching.state.failing  # it was tried, timed out, and counted as a miss
 
 
-def test_the_cluster_start_with_a_redis_that_never_replies_is_one_line(tmp_path: Path, hanging_redis: int) -> None:
+def test_the_cluster_start_with_a_redis_that_never_replies_is_one_line(
+    tmp_path: Path, hanging_redis: int
+) -> None:
     env = clean_environ("DATABASE_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE")
     env.update(SQLITE_PATH=str(tmp_path / "db.sqlite3"), REDIS_URL=f"redis://127.0.0.1:{hanging_redis}/5")
     done = subprocess.run(
