@@ -17,7 +17,7 @@ from django.test import RequestFactory
 from predictions.models import Prediction
 from predictions.routers import REPLICA, ReplicaReadsMiddleware, ReplicaRouter
 from tests.conftest import requires_postgres
-from tests.support import clean_environ
+from tests.support import clean_environ, closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,6 +115,7 @@ data = {"resolve-outcome": "held_up", "resolve-unresolvable_reason": "", "resolv
         "resolve-evidence": "https://example.org/e", "resolve-version": str(p.version)}
 out["decide"] = served(lambda: reviewer.post(reverse("admin:predictions_prediction_decide", args=[p.pk, "resolve"]), data).status_code)
 out["scorecard_after"] = served(lambda: anonymous.get("/").status_code)
+out["healthz"] = anonymous.get("/healthz").json()
 out["held_up"] = 'data-total="held_up">1<' in anonymous.get("/").content.decode()
 print(json.dumps(out))
 """
@@ -144,4 +145,29 @@ def test_public_reads_are_served_by_the_replica_and_writes_by_the_primary(make_d
         assert out[reviewers]["status"] in (200, 302), out
         assert out[reviewers]["primary"] > 0 and out[reviewers]["replica"] == 0, (reviewers, out)
     assert out["held_up"]
+    assert out["healthz"]["replica"] == "ok"
     assert Prediction.objects.get().outcome == "held_up"
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_healthz_says_when_the_replica_cannot_be_reached() -> None:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = clean_environ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "CACHE_URL")
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ALLOWED_HOSTS="testserver",
+        DATABASE_URL=url,
+        DATABASE_REPLICA_URL=f"postgres://nobody@127.0.0.1:{closed_port()}/replica",
+    )
+    code = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        "r = Client().get('/healthz'); print(json.dumps([r.status_code, r.json()]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    status, body = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == 503
+    assert body["database"] == "ok" and body["replica"] == "unreachable"
