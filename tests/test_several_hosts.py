@@ -181,6 +181,9 @@ def test_two_servers_and_two_clusters_share_one_database_and_one_redis(
         started.start([sys.executable, "bin/cluster"], env, tmp_path / f"cluster-{name}.log")
         servers.append(f"http://127.0.0.1:{port}")
     a, b = servers
+    # Queued once both clusters wait on the queue, so their workers race for the copies.
+    clusters_up = [tmp_path / "cluster-a.log", tmp_path / "cluster-b.log"]
+    assert wait_for(lambda: all("running." in log.read_text() for log in clusters_up), 60), started.logs()
     queue = f"from django_q.tasks import async_task\nfor _ in range({RUNS}): async_task({TASK_FUNC!r})"
     subprocess.run([sys.executable, "manage.py", "shell", "-c", queue], cwd=ROOT, env=env, check=True)
 
