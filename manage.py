@@ -22,12 +22,12 @@ def main() -> None:
             ping()
         execute_from_command_line(sys.argv)
     except OperationalError as e:
-        from predictions.dbcheck import database_address, is_unreachable, reason
+        from predictions.dbcheck import is_unreachable, problem
 
         if not is_unreachable(e):
             raise
         # One line, not a 90-line traceback: which database, and the driver's reason.
-        sys.exit(f"Database error: cannot reach the database at {database_address()} ({reason(e)}).")
+        sys.exit(f"Database error: {problem(e)}.")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,22 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-SITE_ROOT = os.environ.get("SITE_ROOT", "http://127.0.0.1:8000").rstrip("/")
+
+
+def development_root(web_addr: str) -> str:
+    """Where `make run`'s server is (the Procfile's WEB_ADDR: `8001`, `0.0.0.0:8001`, ...)
+    as a browser on this machine reaches it, so the e-mails' links follow the port."""
+    host, _, port = web_addr.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+# Links in e-mails. Production names its public address; development follows WEB_ADDR.
+SITE_ROOT = os.environ.get(
+    "SITE_ROOT",
+    development_root(os.environ.get("WEB_ADDR", "127.0.0.1:8000")) if DEBUG else "http://127.0.0.1:8000",
+).rstrip("/")
 
 INSTALLED_APPS = [
     # Before django.contrib.admin, so predictions/templates/admin/base_site.html (the
@@ -84,6 +99,8 @@ MIDDLEWARE = [
     # Before anything that touches the database (sessions, auth): an unreachable database
     # is a 503 page saying so, not a 500.
     "predictions.middleware.DatabaseUnavailableMiddleware",
+    # Public GETs read the replica when DATABASE_REPLICA_URL is set; a no-op otherwise.
+    "predictions.routers.ReplicaReadsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,6 +160,27 @@ else:
         },
     }
 DATABASES = {"default": default_db}
+
+# An optional read replica of the PostgreSQL primary (streaming replication, managed by
+# whoever runs the databases): the public pages and the API's GETs read from it
+# (predictions/routers.py); writes, the admin and /healthz use the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        fail("DATABASE_REPLICA_URL needs DATABASE_URL: a replica of the embedded SQLite cannot be.")
+    try:
+        replica_db = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    except Exception as e:  # dj-database-url raises several types for bad URLs
+        fail(f"DATABASE_REPLICA_URL is not a usable database URL ({e}).")
+    if replica_db.get("ENGINE") != "django.db.backends.postgresql":
+        fail("DATABASE_REPLICA_URL must be a postgres:// URL.")
+    replica_db.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5")
+    )
+    # The test runner makes no database for it: in tests it is the primary's.
+    replica_db["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica_db
+    DATABASE_ROUTERS = ["predictions.routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -210,17 +248,24 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Production hardening; `manage.py check --deploy` is clean with DEBUG=False.
+# Production hardening; `manage.py check --deploy` is clean with DEBUG=False and HTTPS=True.
+# gunicorn speaks plain HTTP only: HTTPS (the default) says a TLS proxy in front serves
+# https:// and tells the app so in X-Forwarded-Proto, so plain requests are redirected there
+# and cookies are sent over HTTPS only. HTTPS=False serves plain HTTP as it comes (a trial
+# `make prod` on this host, a private network): without it every page redirected to an
+# https:// nothing served. bin/start says at start which of the two it is.
+HTTPS = envbool("HTTPS", "True") if not DEBUG else False
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(HTTPS))
     # Health checks come over plain HTTP from inside the container or the load balancer.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    if HTTPS:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SESSION_COOKIE_SECURE = True
+        CSRF_COOKIE_SECURE = True
+        SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+        SECURE_HSTS_PRELOAD = True
 
 # E-mail: the console in development, SMTP from the environment in production.
 EMAIL_BACKEND = os.environ.get(
@@ -256,8 +301,26 @@ Q_CLUSTER = {
     "sync": envbool("Q_SYNC", "False"),
 }
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# A Redis that accepts connections but never answers (a stuck or overloaded server, a
+# half-open network path) must cost seconds, not hang a worker or a request for the TCP
+# timeout. Connecting gets REDIS_CONNECT_TIMEOUT; the broker's reads get longer than the
+# 1 s its BLPOP waits for a task (django-q2's redis_broker.dequeue), or every idle poll would
+# time out; the cache's reads get REDIS_CACHE_TIMEOUT (below).
+REDIS_CONNECT_TIMEOUT = envfloat("REDIS_CONNECT_TIMEOUT", "0.5")
+BROKER_READ_TIMEOUT = 5.0
+
+
+def with_timeouts(url: str, connect: float, read: float) -> str:
+    """The URL with redis-py's socket timeouts as query arguments (`redis.from_url` reads them)."""
+    return f"{url}{'&' if '?' in url else '?'}socket_connect_timeout={connect:g}&socket_timeout={read:g}"
+
+
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    if not REDIS_URL.startswith(REDIS_SCHEMES):
+        fail(f"REDIS_URL must be a redis:// URL, not {REDIS_URL!r}.")
+    # django-q2 hands a string to redis.from_url, a dict to redis.Redis(**dict).
+    Q_CLUSTER["redis"] = with_timeouts(REDIS_URL, REDIS_CONNECT_TIMEOUT, BROKER_READ_TIMEOUT)
 else:
     Q_CLUSTER["orm"] = "default"
 
@@ -267,8 +330,8 @@ PARTIAL_CREDIT = envfloat("PARTIAL_CREDIT", "0.5")
 
 # The public API and the calendars: requests per period an anonymous client may make
 # ("120/min", "5000/day"; predictions/throttle.py), each counted on its own. Counted in the
-# default cache: per process unless CACHE_URL names a shared one, so with several web
-# workers set CACHE_URL for one count.
+# default cache: per process unless CACHE_URL (or REDIS_URL) names a shared one, so with
+# several web workers or hosts set one of them for one count.
 API_ANON_RATE = os.environ.get("API_ANON_RATE", "120/min")
 if not re.fullmatch(r"\d+/\d*(s|sec|m|min|h|hour|d|day)", API_ANON_RATE):
     fail(f"API_ANON_RATE must look like '120/min' or '5000/day', not {API_ANON_RATE!r}.")
@@ -279,20 +342,31 @@ TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 if TRUSTED_PROXY_COUNT < 0:
     fail(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
 
-# Django's cache: the rendered scorecard and the throttle's counts. Each process's own memory
-# unless CACHE_URL names a Redis (redis://host:6379/1) that every web worker shares. Short
-# timeouts: a cache that does not answer must cost a request milliseconds, not the TCP timeout.
-CACHE_URL = os.environ.get("CACHE_URL", "")
-if CACHE_URL:
-    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-        fail(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+# Django's cache: the rendered scorecard and the throttle's counts (django-axes keeps its
+# attempts in the database, not here). Each process's own memory unless CACHE_URL, or else
+# REDIS_URL, names a Redis (redis://host:6379/1) that every web worker on every host
+# shares: one throttle count, one page cache invalidated for all. Short timeouts: a cache
+# that does not answer must cost a request under a second (a get and a set at
+# REDIS_CACHE_TIMEOUT each), not the TCP timeout; caching.py then treats it as a miss.
+CACHE_URL = os.environ.get("CACHE_URL", "") or REDIS_URL
+REDIS_CACHE_TIMEOUT = envfloat("REDIS_CACHE_TIMEOUT", "0.5")
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # Beside django-q2's keys when both share one Redis database.
+        "KEY_PREFIX": "predictions",
+        # Passed to redis-py's connection pool, so to every connection it opens.
+        "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_CACHE_TIMEOUT},
     }
+
+
+if CACHE_URL:
+    if not CACHE_URL.startswith(REDIS_SCHEMES):
+        fail(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
+    CACHES = {"default": redis_cache(CACHE_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -3,6 +3,8 @@ middleware and /healthz, so a down database reads the same everywhere."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -30,6 +32,32 @@ def is_unreachable(exc: BaseException) -> bool:
         return True
     # SQLite: the file or its folder cannot be opened.
     return "unable to open database file" in str(exc)
+
+
+# PostgreSQL refuses the connection with 3D000, but psycopg reports a failed connect without
+# a SQLSTATE, so the server's message is all there is to tell it by.
+MISSING_DATABASE = re.compile(r'database "(?P<name>[^"]+)" does not exist')
+
+
+def missing_database(exc: BaseException) -> str | None:
+    """The name of the database the server says does not exist, or None."""
+    match = MISSING_DATABASE.search(str(exc))
+    return match["name"] if match else None
+
+
+def problem(exc: BaseException, alias: str = DEFAULT_DB_ALIAS) -> str:
+    """One line for an unreachable database: a server that answers but lacks the database
+    is told how to make it, since "cannot reach" would send them looking at the network."""
+    name = missing_database(exc)
+    if name is not None:
+        db = settings.DATABASES[alias]
+        where = f"-h {db.get('HOST') or 'localhost'} -p {db.get('PORT') or 5432}"
+        user = f" -U {db['USER']}" if db.get("USER") else ""
+        return (
+            f"database {name} does not exist on the server at {database_address(alias)}: "
+            f"create it with `createdb {where}{user} {name}`"
+        )
+    return f"cannot reach the database at {database_address(alias)} ({reason(exc)})"
 
 
 def reason(exc: BaseException) -> str:

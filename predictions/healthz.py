@@ -1,13 +1,15 @@
 """`/healthz`: is the service up? For load balancers, compose and uptime monitors.
 
-Public and cheap: no session, no template, at most three small queries. 200 with
-{"database": "ok", "scheduler": "ok"}; 503 with each failing part saying what is wrong.
+Public and cheap: no session, no template, at most three small queries (and one to the
+read replica when there is one). 200 with {"database": "ok", "scheduler": "ok"} (and
+"replica": "ok"); 503 with each failing part saying what is wrong.
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_safe
 
 from .dbcheck import database_address, ping, reason
 from .health import cluster_missed_run, scheduler_health
+from .routers import REPLICA
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         body = {"database": "unreachable", "scheduler": "unknown: the database is unreachable"}
         return JsonResponse(body, status=503)
     body = {"database": "ok", "scheduler": scheduler_status()}
-    return JsonResponse(body, status=200 if body["scheduler"] == "ok" else 503)
+    if REPLICA in settings.DATABASES:
+        # The public pages read it: down, they are 503s while the admin still works.
+        try:
+            ping(REPLICA)
+            body["replica"] = "ok"
+        except OperationalError as e:
+            log.error("Health check: replica at %s unreachable: %s", database_address(REPLICA), reason(e))
+            body["replica"] = "unreachable"
+    healthy = body["scheduler"] == "ok" and body.get("replica", "ok") == "ok"
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 # The database-down middleware leaves this view alone: it answers 503 in JSON itself.
