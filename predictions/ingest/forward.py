@@ -38,6 +38,16 @@ FORWARD_WORDING = [
     ]
 ]
 
+# Wording that is about the future whatever else the sentence says.
+STRONG_FORWARD = FORWARD_WORDING[:4]
+# A statement of how things are done now ("Today most labs ...", "Teams currently ..."):
+# never a prediction unless it also says something strongly forward.
+PRESENT_PRACTICE = re.compile(
+    r"\b(?:today|todays?['’]s|currently|these days|right now|nowadays|at present|at the moment|"
+    r"as of now|in practice)\b",
+    IGNORE,
+)
+
 # Headings (and bold lead-ins) under which every bullet is proposed.
 FUTURE_HEADING = re.compile(
     r"\bpredictions?\b|\bforecasts?\b|\boutlook\b|\bfuture\b|\b(?:near|medium|mid|long)[- ]term\b"
@@ -76,6 +86,10 @@ class HorizonReading:
 
 def is_forward(text: str) -> bool:
     return any(pattern.search(text) for pattern in FORWARD_WORDING)
+
+
+def is_present_practice(text: str) -> bool:
+    return bool(PRESENT_PRACTICE.search(text)) and not any(p.search(text) for p in STRONG_FORWARD)
 
 
 def speaks_of_future(heading: str) -> bool:
@@ -117,6 +131,9 @@ def _precise(text: str, stated_on: date) -> tuple[str, str, int | None] | None:
         return Horizon.MEDIUM, "next year", stated_on.year + 1
     if match := PRECISE_YEAR.search(text):
         year = int(match.group(1))
+        # "before 2030" is due by the end of 2029; "by 2030", "in 2030" by the end of 2030.
+        if match.group(0).lower().startswith("before"):
+            year -= 1
         return _by_distance(year - stated_on.year), match.group(0).lower(), year
     if match := PRECISE_YEARS.search(text):
         years = int(match.group(1) or match.group(2))

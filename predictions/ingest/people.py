@@ -127,21 +127,33 @@ def speaking_for(text: str) -> list[str]:
 
 
 def document_people(
-    title: str, opening: Sequence[tuple[str, int]], headings: Iterable[tuple[str, int]]
+    title: str,
+    opening: Sequence[tuple[str, int]],
+    headings: Iterable[tuple[str, int]],
+    stored: Sequence[Person] = (),
 ) -> list[Person]:
     """Everyone the document names, each once: the opening paragraph's full names first,
-    then the title's, then the names headings speak for that match nobody already found."""
+    then the title's, then the names headings speak for. A name from the title or a heading
+    that is already someone (in the document, else among the stored speakers it does not
+    contradict) is that person, not a new one."""
     people: list[Person] = []
     for text, line in opening:
         for person in from_opening(text, line):
             if not any(_same_full(person.name, p.name) for p in people):
                 people.append(person)
+
+    def known(name: str) -> bool:
+        if resolve(name, people) is not None or _ambiguous(name, people):
+            return True
+        others = [s for s in stored if not _shadowed(s, people)]
+        return any(_matches(name, s) for s in others)
+
     for name in from_title(title):
-        if resolve(name, people) is None and not _ambiguous(name, people):
+        if not known(name):
             people.append(Person(None, name, "", "title", 1))
     for text, line in headings:
         for name in speaking_for(text):
-            if resolve(name, people) is None and not _ambiguous(name, people):
+            if not known(name):
                 people.append(Person(None, name, "", "heading", line))
     return people
 
