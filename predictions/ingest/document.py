@@ -24,9 +24,9 @@ SOURCES_HEADINGS = {"sources", "references"}
 # are read from the inline text. No `\s*` in front: on a long run of spaces that is tried
 # from every space and is quadratic; the space before a marker is trimmed in Python.
 REFERENCE = re.compile(r"\[(\d{1,3})\]")
-# A summary is a few tens of kilobytes; past this it is not one, and the caps keep every
+# A summary is a few tens of kilobytes (the seed: 20 KB); past this it is not one, and the caps keep every
 # step (markdown-it, the regexes, transcript matching) within seconds and bounded memory.
-MAX_DOCUMENT_BYTES = 2_000_000
+MAX_DOCUMENT_BYTES = 512_000  # markdown-it is superlinear on a huge list: ~3 s at this size
 # Sentence ends: ., ! or ? (optionally closing a quote or bracket), then space and a capital,
 # a digit or an opening quote. Abbreviations that end in a full stop are checked separately.
 SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+(?=[A-Z0-9\"“(])")
@@ -93,6 +93,10 @@ def split_sentences(text: str) -> list[str]:
         start = match.end()
     sentences.append(text[start:].strip())
     return [clause for sentence in sentences if sentence for clause in _clauses(sentence)]
+
+
+def split_clauses(text: str) -> list[str]:
+    return _clauses(text.strip()) if text.strip() else []
 
 
 def _clauses(sentence: str) -> list[str]:

@@ -27,7 +27,8 @@ FORWARD_WORDING = [
         (r"\b(?:un)?likely\b|\bexpect|\bpredict(?:s|ed|ing)?\b|\bforecast|\bfuture\b", IGNORE),
         (r"\beventually\b|\bover time\b|\bsoon\b|\bby the end of\b|\b(?:this|next) year\b", IGNORE),
         (
-            r"\b(?:by|in|throughout|during|until|before) 2\d{3}\b|\bin \d+ years\b|\b\d+ years out\b|\bdecades\b",
+            r"\b(?:by|in|throughout|during|until|before) 2\d{3}\b|\b(?:in|within) \w+ years\b|\b\d+ years out\b"
+            r"|\bdecades\b|\bthe 2\d{2}0s\b",
             IGNORE,
         ),
         # Bounded gaps: an unbounded `[^.?!]*` after every "would" is quadratic on a long line.
@@ -67,7 +68,10 @@ PRECISE_END_OF_YEAR = re.compile(r"\bby the end of (?:this|the) year\b", IGNORE)
 PRECISE_THIS_YEAR = re.compile(r"\bthis year\b", IGNORE)
 PRECISE_NEXT_YEAR = re.compile(r"\bnext year\b", IGNORE)
 PRECISE_YEAR = re.compile(r"\b(?:by|in|throughout|during|until|before) (2\d{3})\b", IGNORE)
-PRECISE_YEARS = re.compile(r"\bin (\d{1,3}) years\b|\b(\d{1,3}) years out\b", IGNORE)
+PRECISE_YEARS = re.compile(r"\b(?:in|within) (\d{1,3}|two|three|four|five|six|seven|eight|nine|ten) years\b|\b(\d{1,3}) years out\b", IGNORE)
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+# "in the 2040s": due by the end of the decade.
+PRECISE_DECADE = re.compile(r"\b(?:in|by|during|throughout) the (2\d{2})0s\b", IGNORE)
 VAGUE = [
     (re.compile(r"\beventually\b", IGNORE), Horizon.MEDIUM, "eventually"),
     (re.compile(r"\bover time\b", IGNORE), Horizon.MEDIUM, "over time"),
@@ -135,8 +139,12 @@ def _precise(text: str, stated_on: date) -> tuple[str, str, int | None] | None:
         if match.group(0).lower().startswith("before"):
             year -= 1
         return _by_distance(year - stated_on.year), match.group(0).lower(), year
+    if match := PRECISE_DECADE.search(text):
+        year = int(match.group(1)) * 10 + 9
+        return _by_distance(year - stated_on.year), match.group(0).lower(), year
     if match := PRECISE_YEARS.search(text):
-        years = int(match.group(1) or match.group(2))
+        said = (match.group(1) or match.group(2)).lower()
+        years = NUMBER_WORDS.get(said) or int(said)
         # default_due_on reads "N years out".
         return _by_distance(years), f"{years} years out", None
     return None

@@ -27,7 +27,7 @@ FULL_NAME = rf"{NAME_WORD}(?:\s+(?:{PARTICLE}\s+)?{NAME_WORD}){{1,2}}"
 # In the opening paragraph: a name followed by its description in brackets.
 INTRODUCED = re.compile(rf"(?<!\w)({FULL_NAME})(?:['’]s)?\s*\(([^()]{{1,300}})\)")
 # ... or a name right after "with", "and", "guest", "host" (no description).
-LISTED = re.compile(rf"\b(?:with|and|guests?|hosts?|hosted by|featuring|joined by)\s+({FULL_NAME})(?!\w)")
+LISTED = re.compile(rf"\b(?i:with|and|guests?|hosts?|hosted by|featuring|joined by)\s+({FULL_NAME})(?!\w)")
 # Headings and lead-ins that speak for someone: "Amara's view", "Henrik disagrees".
 SPEAKS_FOR = re.compile(
     rf"(?<!\w)({NAME_WORD}(?:\s+{NAME_WORD})?)(?:['’]s\s+(?:view|take|framing|position|argument|case|bet|"

@@ -22,7 +22,7 @@ from predictions.models import MAX_TIMESTAMP, QUOTE_MAX, Attribution, Source, Sp
 
 from ..models import Candidate, CandidateStatus
 from ..models.candidate import PersonCandidate
-from .document import Block, BlockKind, Document, section_path, split_sentences
+from .document import Block, BlockKind, Document, section_path, split_clauses, split_sentences
 from .forward import (
     HorizonReading,
     is_continuation,
@@ -83,7 +83,8 @@ def propose(document: Document, stated_on: date, people: Sequence[Person]) -> li
     for block in document.blocks:
         under_future = any(speaks_of_future(h) for h in block.path)
         lead_forward = bool(block.lead_in) and (is_forward(block.lead_in) or speaks_of_future(block.lead_in))
-        texts = split_sentences(block.text) if block.kind == BlockKind.PARAGRAPH else [block.text]
+        # A paragraph is its sentences; a bullet or quote is one claim unless ", but" joins two.
+        texts = split_sentences(block.text) if block.kind == BlockKind.PARAGRAPH else split_clauses(block.text)
         for text in (t.rstrip(":").strip() for t in texts):
             continued = _continues(block, text, previous)
             if not (under_future or is_forward(text) or (block.kind != BlockKind.PARAGRAPH and lead_forward)):

@@ -99,12 +99,21 @@ def parse_transcript(raw: str, suffix: str = "") -> list[Cue]:
     return cues
 
 
-def _line_of(raw: str, needle: str, after: int) -> tuple[int, int]:
-    """(1-based line, offset) of `needle`'s first occurrence from `after`, for reports."""
-    at = raw.find(needle, after)
-    if at < 0:
-        return 0, after
-    return raw.count("\n", 0, at) + 1, at + len(needle)
+class _Lines:
+    """Line numbers of successive finds in the file, counting each newline once (counting
+    from the start every time is quadratic on a long transcript)."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw, self.offset, self.line = raw, 0, 1
+
+    def find(self, needle: str) -> int:
+        at = self.raw.find(needle, self.offset)
+        if at < 0:
+            return 0
+        self.line += self.raw.count("\n", self.offset, at)
+        self.offset = at + len(needle)
+        self.line += needle.count("\n")
+        return self.line - needle.count("\n")
 
 
 def _webvtt(raw: str) -> list[Cue]:
@@ -113,12 +122,9 @@ def _webvtt(raw: str) -> list[Cue]:
     except Exception as exc:  # webvtt-py raises its own MalformedFileError and others
         raise TranscriptError(f"not valid WebVTT: {_one_line(exc)}") from exc
     cues = []
-    line, offset = 0, 0
+    where = _Lines(raw)
     for caption in captions:
-        # Only the first cue's line is searched from the start: the search goes on from there.
-        if offset >= 0:
-            line_found, offset = _line_of(raw, caption.start, offset)
-            line = line_found or line
+        line = where.find(caption.start)
         text = " ".join(caption.text.split())
         if text:
             cue = _labelled(caption.start_in_seconds, text, caption.voice or "")
@@ -132,9 +138,9 @@ def _srt(raw: str) -> list[Cue]:
     except (srt.SRTParseError, OverflowError, ValueError) as exc:
         raise TranscriptError(f"not valid SRT: {_one_line(exc)}") from exc
     cues = []
-    offset = 0
+    where = _Lines(raw)
     for s in subtitles:
-        line, offset = _line_of(raw, "-->", offset)
+        line = where.find("-->")
         if not s.content.strip():
             continue
         lines = [ln.strip() for ln in s.content.splitlines() if ln.strip()]
