@@ -186,6 +186,7 @@ OUT_OF_ORDER_MARGIN = 15.0
 # Each claim is scored exactly against the windows around the cues that share its rarest
 # words, not against all of them: matching stays linear in the transcript's length.
 SHORTLIST = 40
+WIDTH_COST = 3.0
 
 
 class _Index:
@@ -215,16 +216,27 @@ class _Index:
                         weight[start] += 1.0 / len(where)
         return [i for i, _ in weight.most_common(SHORTLIST)]
 
-    def scores(self, query: str) -> dict[int, tuple[float, int]]:
-        """Window start -> (best score over its widths, that width); ties: the narrower."""
-        found: dict[int, tuple[float, int]] = {}
-        for i in self.shortlist(query):
-            best = (-1.0, 0)
-            for width, window in enumerate(self.windows[i], start=1):
-                score = fuzz.token_set_ratio(query, window)
-                if score > best[0]:
-                    best = (score, width)
-            found[i] = best
+    def scores(self, query: str) -> dict[int, tuple[float, int, int]]:
+        """Cue -> (score, window start, width) of the best window around it, by the cue
+        (its anchor) in the window closest to the claim. The score is less WIDTH_COST per cue
+        past the first: token_set_ratio gives a window holding the claim's words as much as
+        the claim's own cue, so without the cost a window starting at the neighbouring
+        claim's cue would tie with the right one; and keyed by anchor, a wide window cannot
+        place a claim at the neighbour's moment."""
+        single: dict[int, float] = {}
+
+        def cue_score(i: int) -> float:
+            if i not in single:
+                single[i] = fuzz.token_set_ratio(query, self.processed[i])
+            return single[i]
+
+        found: dict[int, tuple[float, int, int]] = {}
+        for start in self.shortlist(query):
+            for width, window in enumerate(self.windows[start], start=1):
+                score = fuzz.token_set_ratio(query, window) - WIDTH_COST * (width - 1)
+                anchor = max(range(start, start + width), key=lambda i: (cue_score(i), -i))
+                if anchor not in found or score > found[anchor][0]:
+                    found[anchor] = (score, start, width)
         return found
 
 
@@ -243,36 +255,35 @@ def align(claims: Sequence[str], cues: Sequence[Cue], threshold: float = MATCH_T
         if not scores:
             results.append(0.0)
             continue
-        best = max(scores, key=lambda i: (scores[i][0], -scores[i][1], -i))
+        best = max(scores, key=lambda i: (scores[i][0], -i))
         chosen = best
         if ordered is not None and scores[best][0] - scores[ordered][0] < OUT_OF_ORDER_MARGIN:
             chosen = ordered
-        score, width = scores[chosen]
+        score, start, width = scores[chosen]
+        score += WIDTH_COST * (width - 1)  # the window's own score, as shown to the reviewer
         if score < threshold:
             results.append(round(score, 1))
             continue
-        window = cues[chosen : chosen + width]
-        # The speaker is the one whose own cue is closest to the claim.
-        label = max(window, key=lambda c: fuzz.token_set_ratio(query, utils.default_process(c.text))).label
+        window = cues[start : start + width]
         text = " ".join(f"{c.label}: {c.text}" if c.label else c.text for c in window)
-        elsewhere = [
-            i for i in scores if abs(cues[i].start - cues[chosen].start) > RUNNER_UP_SECONDS
-        ]
+        elsewhere = [i for i in scores if abs(cues[i].start - cues[chosen].start) > RUNNER_UP_SECONDS]
         runner = max(elsewhere, key=lambda i: scores[i][0], default=None)
         results.append(
             Passage(
-                window[0].start,
+                cues[chosen].start,  # the claim's own cue: when it is said
                 text,
-                label,
+                cues[chosen].label,  # the speaker is the one whose own cue is closest to the claim
                 round(score, 1),
-                None if runner is None else round(scores[runner][0], 1),
+                None if runner is None else round(scores[runner][0] + WIDTH_COST * (scores[runner][2] - 1), 1),
                 None if runner is None else cues[runner].start,
             )
         )
     return results
 
 
-def _monotone(scored: Sequence[dict[int, tuple[float, int]]], size: int, threshold: float) -> list[int | None]:
+def _monotone(
+    scored: Sequence[dict[int, tuple[float, int, int]]], size: int, threshold: float
+) -> list[int | None]:
     """The window start of each claim in the heaviest non-decreasing chain of matches over
     the threshold (None for a claim left out of it): a Fenwick tree of prefix maxima over
     the cue positions, so O(claims x shortlist x log cues)."""
@@ -296,7 +307,7 @@ def _monotone(scored: Sequence[dict[int, tuple[float, int]]], size: int, thresho
     back: dict[tuple[int, int], tuple[int, int]] = {}
     for c, scores in enumerate(scored):
         updates = []
-        for start, (score, _) in scores.items():
+        for start, (score, _, _) in scores.items():
             if score < threshold:
                 continue
             total, pc, ps = best_up_to(start)
