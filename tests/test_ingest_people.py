@@ -114,3 +114,10 @@ def test_a_typo_in_a_surname_still_resolves_to_the_one_person() -> None:
     assert resolve("Lindquist", [Person(None, "Henrik Lindqvist"), Person(None, "Amara Okafor")]).name == (
         "Henrik Lindqvist"
     )
+
+
+def test_a_lone_word_speaking_in_a_heading_is_no_new_person() -> None:
+    text = "# Chips\n\n## Nvidia expects\n\n- Chips will be cheaper by 2030\n\n## Priya Raman's view\n\n- Fabs will move by 2031\n"
+    claims = by_start(text)
+    assert claims["Chips"].person is None
+    assert claims["Fabs"].person.name == "Priya Raman"

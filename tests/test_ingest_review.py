@@ -133,3 +133,10 @@ def test_staff_without_the_permission_cannot_bulk_accept(client, staff, proposed
          "resolution_criteria": "x"},
     )  # fmt: skip
     assert Prediction.objects.count() == 0
+
+
+def test_staff_may_read_the_proposed_people(client, staff, proposed) -> None:
+    client.force_login(staff)
+    response = client.get(reverse("admin:predictions_personcandidate_changelist"))
+    assert response.status_code == 200
+    assert "robotics lead at Fieldworks" in response.content.decode()

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -34,6 +34,7 @@ from ..models import (
     Speaker,
     speaker_agrees,
 )
+from ..models.candidate import PersonCandidate
 from .access import StaffMayReadMixin, may_decide
 
 
@@ -325,3 +326,32 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
                 self.message_user(request, "Rejected.", messages.SUCCESS)
                 return self._done(request, candidate)
         return self._decide_page(request, candidate, form, "Reject this candidate", "Reject")
+
+
+@admin.register(PersonCandidate)
+class PersonCandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
+    """The people ingest found (read-only): each becomes a speaker when a reviewer accepts a
+    claim credited to them, or names the stored speaker they already are."""
+
+    list_display = ["name", "description", "found", "source", "speaker", "claims"]
+    list_filter = ["found", "source"]
+    search_fields = ["name", "description"]
+    list_select_related = ["source", "speaker"]
+    fields = ["name", "description", "found", "line", "source", "speaker"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PersonCandidate]:
+        return super().get_queryset(request).annotate(claim_count=Count("candidates"))
+
+    @admin.display(description="claims credited", ordering="claim_count")
+    def claims(self, obj: PersonCandidate) -> int:
+        return obj.claim_count  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # candidates point at them

@@ -153,7 +153,10 @@ def document_people(
             people.append(Person(None, name, "", "title", 1))
     for text, line in headings:
         for name in speaking_for(text):
-            if not known(name):
+            # A lone word ("Priya's view", "Nvidia expects") is a new person only when the
+            # document introduces them elsewhere: a company said to expect something is
+            # not a speaker, and a wrong name is worse than none.
+            if len(name.split()) > 1 and not known(name):
                 people.append(Person(None, name, "", "heading", line))
     return people
 
