@@ -129,7 +129,9 @@ def bad_inputs() -> list[tuple[str, Callable[[], object]]]:
     spaces = "# T\n\n## S\n\n- a" + " " * 192_000 + "b will [1]\n"
     woulds = "# T\n\n## S\n\n- " + "would " * 32_000 + "\n"
     buts = ", but ".join(f"robots will do task number {n}" for n in range(2_000))
-    bullets = "# T\n\n## Predictions\n\n" + "".join(f"- Robots will do task {n} by 2030\n" for n in range(60_000))
+    bullets = "# T\n\n## Predictions\n\n" + "".join(
+        f"- Robots will do task {n} by 2030\n" for n in range(60_000)
+    )
     bullets = bullets[:MAX_DOCUMENT_BYTES]
     cues = "WEBVTT\n\n" + "".join(
         f"{n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}.000 --> {n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}.900\n"
@@ -154,9 +156,13 @@ def main() -> int:
     proposed = sum(e.proposed for e in episodes)
     expected = sum(e.expected for e in episodes)
     found = sum(e.found for e in episodes)
-    print("ingest over tests/data/ingest (precision: proposals that are expected claims; recall: claims proposed)")
+    print(
+        "ingest over tests/data/ingest (precision: proposals that are expected claims; recall: claims proposed)"
+    )
     for e in episodes:
-        print(f"  {e.name:28} expected {e.expected:2}  proposed {e.proposed:2}  found {e.found:2}  wrong fields {len(e.wrong)}")
+        print(
+            f"  {e.name:28} expected {e.expected:2}  proposed {e.proposed:2}  found {e.found:2}  wrong fields {len(e.wrong)}"
+        )
         for line in [*(f"missed: {m}" for m in e.missed), *(f"extra: {x}" for x in e.extra), *e.wrong]:
             print(f"      {line}")
     precision = found / proposed if proposed else 1.0

@@ -66,7 +66,9 @@ Fusion will reach a grid by 2035.
 00:05:00.000 --> 00:05:05.000
 Tritium will limit the plants.
 """
-    found = align(["Tritium will limit the plants", "Fusion will reach a grid by 2035"], parse_transcript(vtt))
+    found = align(
+        ["Tritium will limit the plants", "Fusion will reach a grid by 2035"], parse_transcript(vtt)
+    )
     assert [f.start for f in found] == [300, 60]
 
 

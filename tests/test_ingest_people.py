@@ -54,7 +54,10 @@ def test_the_opening_paragraph_is_never_a_claim() -> None:
 
 def test_a_heading_or_lead_in_credits_the_claims_under_it() -> None:
     claims = by_start(SUMMARY)
-    assert (claims["Humanoid"].person.name, claims["Humanoid"].attribution) == ("Amara Okafor", Attribution.NAMED)
+    assert (claims["Humanoid"].person.name, claims["Humanoid"].attribution) == (
+        "Amara Okafor",
+        Attribution.NAMED,
+    )
     assert claims["Fixed"].person.name == "Henrik Lindqvist"
     assert claims["Soft"].person is None  # nothing ties it to anyone
 

@@ -77,7 +77,11 @@ def test_accepting_creates_the_speaker_with_the_prediction(client, reviewer, pro
     client.force_login(reviewer)
     assert client.post(url("accept", proposed), ACCEPT).status_code == 302
     speaker = Speaker.objects.get()
-    assert (speaker.name, speaker.slug, speaker.bio) == ("Amara Okafor", "amara-okafor", "robotics lead at Fieldworks")
+    assert (speaker.name, speaker.slug, speaker.bio) == (
+        "Amara Okafor",
+        "amara-okafor",
+        "robotics lead at Fieldworks",
+    )
     prediction = Prediction.objects.get()
     assert (prediction.speaker, prediction.attribution) == (speaker, Attribution.NAMED)
     assert prediction.attribution_note == "Named in the summary (Amara's View, line 9)."
@@ -102,7 +106,10 @@ def test_a_reject_reason_is_kept_and_shown(client, reviewer, proposed) -> None:
     client.force_login(reviewer)
     client.post(url("reject", proposed), {"reason": "An introduction, not a claim."})
     proposed.refresh_from_db()
-    assert (proposed.status, proposed.reject_reason) == (CandidateStatus.REJECTED, "An introduction, not a claim.")
+    assert (proposed.status, proposed.reject_reason) == (
+        CandidateStatus.REJECTED,
+        "An introduction, not a claim.",
+    )
     page = client.get(reverse("admin:predictions_candidate_change", args=[proposed.pk])).content.decode()
     assert "An introduction, not a claim." in page
 

@@ -34,7 +34,10 @@ FORWARD_WORDING = [
         # Bounded gaps: an unbounded `[^.?!]*` after every "would" is quadratic on a long line.
         (r"\bcould\b|\bmight\b|\bmay\b|\bwould\b[^.?!]{0,200}?\bever\b", 0),
         # Trends said in the present tense: "Frontier pushes toward ...", "all becoming ...".
-        (r"\b(?:push|pushes|move|moves|shift|shifts|head|heads)\b(?:\s{1,5}\S{1,40}){0,3}?\s{1,5}toward", IGNORE),
+        (
+            r"\b(?:push|pushes|move|moves|shift|shifts|head|heads)\b(?:\s{1,5}\S{1,40}){0,3}?\s{1,5}toward",
+            IGNORE,
+        ),
         (r"\bbecoming\b|\bincreasingly\b|\bcontinues? (?:to|getting)\b|\bas \w+ improves?\b", IGNORE),
     ]
 ]
@@ -68,8 +71,21 @@ PRECISE_END_OF_YEAR = re.compile(r"\bby the end of (?:this|the) year\b", IGNORE)
 PRECISE_THIS_YEAR = re.compile(r"\bthis year\b", IGNORE)
 PRECISE_NEXT_YEAR = re.compile(r"\bnext year\b", IGNORE)
 PRECISE_YEAR = re.compile(r"\b(?:by|in|throughout|during|until|before) (2\d{3})\b", IGNORE)
-PRECISE_YEARS = re.compile(r"\b(?:in|within) (\d{1,3}|two|three|four|five|six|seven|eight|nine|ten) years\b|\b(\d{1,3}) years out\b", IGNORE)
-NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+PRECISE_YEARS = re.compile(
+    r"\b(?:in|within) (\d{1,3}|two|three|four|five|six|seven|eight|nine|ten) years\b|\b(\d{1,3}) years out\b",
+    IGNORE,
+)
+NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 # "in the 2040s": due by the end of the decade.
 PRECISE_DECADE = re.compile(r"\b(?:in|by|during|throughout) the (2\d{2})0s\b", IGNORE)
 VAGUE = [

@@ -88,7 +88,11 @@ def _clean(name: str) -> str:
 
 def _is_name(text: str) -> bool:
     words = text.split()
-    return 1 <= len(words) <= 4 and words[0] not in NOT_NAMES and all(w[:1].isupper() or re.fullmatch(PARTICLE, w) for w in words)
+    return (
+        1 <= len(words) <= 4
+        and words[0] not in NOT_NAMES
+        and all(w[:1].isupper() or re.fullmatch(PARTICLE, w) for w in words)
+    )
 
 
 def from_title(title: str) -> list[str]:
@@ -112,7 +116,9 @@ def from_opening(text: str, line: int) -> list[Person]:
     for match in INTRODUCED.finditer(text):
         name = _clean(match.group(1))
         if _is_name(name):
-            found.setdefault(name, Person(None, name, " ".join(match.group(2).split())[:500], "opening", line))
+            found.setdefault(
+                name, Person(None, name, " ".join(match.group(2).split())[:500], "opening", line)
+            )
     outside = re.sub(r"\([^()]*\)", " ", text)
     for match in LISTED.finditer(outside):
         name = _clean(match.group(1))
@@ -136,11 +142,7 @@ def document_people(
     then the title's, then the names headings speak for. A name from the title or a heading
     that is already someone (in the document, else among the stored speakers it does not
     contradict) is that person, not a new one."""
-    people: list[Person] = []
-    for text, line in opening:
-        for person in from_opening(text, line):
-            if not any(_same_full(person.name, p.name) for p in people):
-                people.append(person)
+    people = _introduced(opening)
 
     def known(name: str) -> bool:
         if resolve(name, people) is not None or _ambiguous(name, people):
@@ -158,6 +160,15 @@ def document_people(
             # not a speaker, and a wrong name is worse than none.
             if len(name.split()) > 1 and not known(name):
                 people.append(Person(None, name, "", "heading", line))
+    return people
+
+
+def _introduced(opening: Sequence[tuple[str, int]]) -> list[Person]:
+    people: list[Person] = []
+    for text, line in opening:
+        for person in from_opening(text, line):
+            if not any(_same_full(person.name, p.name) for p in people):
+                people.append(person)
     return people
 
 
@@ -184,7 +195,11 @@ def _shadowed(stored: Person, found: Sequence[Person]) -> bool:
 
 
 def _same_full(a: str, b: str) -> bool:
-    return len(a.split()) > 1 and len(b.split()) > 1 and fuzz.ratio(a, b, processor=utils.default_process) >= SAME_NAME
+    return (
+        len(a.split()) > 1
+        and len(b.split()) > 1
+        and fuzz.ratio(a, b, processor=utils.default_process) >= SAME_NAME
+    )
 
 
 def _word_matches(word: str, candidate: str) -> bool:
@@ -201,7 +216,12 @@ def _matches(name: str, person: Person) -> bool:
         if _same_full(name, person.name):
             return True
         # "Okafor" listed in the title as "A. Okafor" or "Dr Okafor": the surname decides.
-        return _word_matches(words[-1], person.last) and words[0].rstrip(".") in (person.first, person.first[:1], "Dr", "Prof")
+        return _word_matches(words[-1], person.last) and words[0].rstrip(".") in (
+            person.first,
+            person.first[:1],
+            "Dr",
+            "Prof",
+        )
     if len(person.words) == 1:
         return _word_matches(name, person.name)
     return _word_matches(name, person.first) or _word_matches(name, person.last)
@@ -232,7 +252,9 @@ def named_person(layers: Iterable[str], people: Sequence[Person]) -> Person | No
         if not layer:
             continue
         full = [p for p in people if re.search(rf"(?<!\w){re.escape(p.name)}(?!\w)", layer)]
-        if len(full) == 1 and not any(_mentions(layer, p) for p in people if p is not full[0] and not _part_of(p, full[0])):
+        if len(full) == 1 and not any(
+            _mentions(layer, p) for p in people if p is not full[0] and not _part_of(p, full[0])
+        ):
             return full[0]
         if full:
             return None

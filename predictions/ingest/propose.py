@@ -69,7 +69,9 @@ def people_of(document: Document, stored: Sequence[Person]) -> list[Person]:
     the stored speakers it does not name."""
     leads = {(h, b.line) for b in document.blocks for h in (*b.path, b.lead_in) if h}
     leads |= {(b.text[:80], b.line) for b in document.blocks}
-    found = document_people(document.title, document.opening, [*document.heading_lines, *sorted(leads)], stored)
+    found = document_people(
+        document.title, document.opening, [*document.heading_lines, *sorted(leads)], stored
+    )
     return with_stored(found, stored)
 
 
@@ -84,7 +86,9 @@ def propose(document: Document, stated_on: date, people: Sequence[Person]) -> li
         under_future = any(speaks_of_future(h) for h in block.path)
         lead_forward = bool(block.lead_in) and (is_forward(block.lead_in) or speaks_of_future(block.lead_in))
         # A paragraph is its sentences; a bullet or quote is one claim unless ", but" joins two.
-        texts = split_sentences(block.text) if block.kind == BlockKind.PARAGRAPH else split_clauses(block.text)
+        texts = (
+            split_sentences(block.text) if block.kind == BlockKind.PARAGRAPH else split_clauses(block.text)
+        )
         for text in (t.rstrip(":").strip() for t in texts):
             continued = _continues(block, text, previous)
             if not (under_future or is_forward(text) or (block.kind != BlockKind.PARAGRAPH and lead_forward)):

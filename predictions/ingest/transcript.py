@@ -77,9 +77,13 @@ def read_transcript(path: Path) -> list[Cue]:
 
 def parse_transcript(raw: str, suffix: str = "") -> list[Cue]:
     if len(raw) > MAX_TRANSCRIPT_BYTES:
-        raise TranscriptError(f"{len(raw):,} characters, over the {MAX_TRANSCRIPT_BYTES:,} a transcript may be")
+        raise TranscriptError(
+            f"{len(raw):,} characters, over the {MAX_TRANSCRIPT_BYTES:,} a transcript may be"
+        )
     if (nul := raw.find("\x00")) >= 0:
-        raise TranscriptError(f"line {raw.count(chr(10), 0, nul) + 1}: a NUL character, so this is not a text transcript")
+        raise TranscriptError(
+            f"line {raw.count(chr(10), 0, nul) + 1}: a NUL character, so this is not a text transcript"
+        )
     if raw.lstrip().startswith("WEBVTT") or suffix == ".vtt":
         cues = _webvtt(raw)
     elif suffix == ".srt" or "-->" in raw:
@@ -146,8 +150,10 @@ def _srt(raw: str) -> list[Cue]:
         lines = [ln.strip() for ln in s.content.splitlines() if ln.strip()]
         label = ""
         # A first line that is only a bracketed name or "NAME:" is the speaker line.
-        if len(lines) > 1 and (m := re.fullmatch(r"\[?([A-Z][\w.'’ -]{0,38}?)\]?:?", lines[0])) and (
-            lines[0].endswith((":", "]"))
+        if (
+            len(lines) > 1
+            and (m := re.fullmatch(r"\[?([A-Z][\w.'’ -]{0,38}?)\]?:?", lines[0]))
+            and (lines[0].endswith((":", "]")))
         ):
             label, lines = m.group(1), lines[1:]
         cue = _labelled(s.start.total_seconds(), " ".join(" ".join(lines).split()), label)
@@ -240,7 +246,9 @@ class _Index:
         return found
 
 
-def align(claims: Sequence[str], cues: Sequence[Cue], threshold: float = MATCH_THRESHOLD) -> list[Passage | float]:
+def align(
+    claims: Sequence[str], cues: Sequence[Cue], threshold: float = MATCH_THRESHOLD
+) -> list[Passage | float]:
     """Each claim's passage (or, when none reaches the threshold, its best score), the
     claims taken in the document's order as a prior: the chosen windows are the increasing
     sequence with the highest total score, and a claim leaves it only for a window elsewhere
@@ -251,7 +259,7 @@ def align(claims: Sequence[str], cues: Sequence[Cue], threshold: float = MATCH_T
     scored = [index.scores(q) if q else {} for q in queries]
     in_order = _monotone(scored, len(cues), threshold)
     results: list[Passage | float] = []
-    for query, scores, ordered in zip(queries, scored, in_order, strict=True):
+    for scores, ordered in zip(scored, in_order, strict=True):
         if not scores:
             results.append(0.0)
             continue
@@ -274,52 +282,60 @@ def align(claims: Sequence[str], cues: Sequence[Cue], threshold: float = MATCH_T
                 text,
                 cues[chosen].label,  # the speaker is the one whose own cue is closest to the claim
                 round(score, 1),
-                None if runner is None else round(scores[runner][0] + WIDTH_COST * (scores[runner][2] - 1), 1),
+                None
+                if runner is None
+                else round(scores[runner][0] + WIDTH_COST * (scores[runner][2] - 1), 1),
                 None if runner is None else cues[runner].start,
             )
         )
     return results
 
 
-def _monotone(
-    scored: Sequence[dict[int, tuple[float, int, int]]], size: int, threshold: float
-) -> list[int | None]:
-    """The window start of each claim in the heaviest non-decreasing chain of matches over
-    the threshold (None for a claim left out of it): a Fenwick tree of prefix maxima over
-    the cue positions, so O(claims x shortlist x log cues)."""
-    tree: list[tuple[float, int, int]] = [(0.0, -1, -1)] * (size + 1)  # (total, claim, start)
+class _PrefixMax:
+    """A Fenwick tree over cue positions: the best (total, claim, position) at or before a
+    position, in O(log cues)."""
 
-    def best_up_to(i: int) -> tuple[float, int, int]:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.tree: list[tuple[float, int, int]] = [(0.0, -1, -1)] * (size + 1)
+
+    def best_up_to(self, i: int) -> tuple[float, int, int]:
         found = (0.0, -1, -1)
         i += 1
         while i > 0:
-            found = max(found, tree[i])
+            found = max(found, self.tree[i])
             i -= i & -i
         return found
 
-    def put(i: int, value: tuple[float, int, int]) -> None:
+    def put(self, i: int, value: tuple[float, int, int]) -> None:
         i += 1
-        while i <= size:
-            if value > tree[i]:
-                tree[i] = value
+        while i <= self.size:
+            if value > self.tree[i]:
+                self.tree[i] = value
             i += i & -i
 
+
+def _monotone(
+    scored: Sequence[dict[int, tuple[float, int, int]]], size: int, threshold: float
+) -> list[int | None]:
+    """The cue of each claim in the heaviest non-decreasing chain of matches over the
+    threshold (None for a claim left out of it): O(claims x shortlist x log cues)."""
+    tree = _PrefixMax(size)
     back: dict[tuple[int, int], tuple[int, int]] = {}
     for c, scores in enumerate(scored):
         updates = []
-        for start, (score, _, _) in scores.items():
-            if score < threshold:
-                continue
-            total, pc, ps = best_up_to(start)
-            back[(c, start)] = (pc, ps)
-            updates.append((start, (total + score, c, start)))
-        for start, value in updates:  # after the queries: one claim, one window
-            put(start, value)
+        for at, (score, _, _) in scores.items():
+            if score >= threshold:
+                total, pc, pa = tree.best_up_to(at)
+                back[(c, at)] = (pc, pa)
+                updates.append((at, (total + score, c, at)))
+        for at, value in updates:  # after the queries: one claim, one cue
+            tree.put(at, value)
     chosen: list[int | None] = [None] * len(scored)
-    _, c, start = best_up_to(size - 1) if size else (0.0, -1, -1)
+    _, c, at = tree.best_up_to(size - 1) if size else (0.0, -1, -1)
     while c >= 0:
-        chosen[c] = start
-        c, start = back[(c, start)]
+        chosen[c] = at
+        c, at = back[(c, at)]
     return chosen
 
 

@@ -10,66 +10,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('predictions', '0010_event_edited'),
+        ("predictions", "0010_event_edited"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PersonCandidate',
+            name="PersonCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.CharField(blank=True, help_text='From the opening paragraph.', max_length=500)),
-                ('found', models.CharField(choices=[('opening', 'Introduced in the opening paragraph'), ('title', 'Named in the title'), ('heading', 'Named in a heading or lead-in'), ('transcript', 'A label in the transcript'), ('stored', 'A stored speaker')], max_length=20)),
-                ('line', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "description",
+                    models.CharField(blank=True, help_text="From the opening paragraph.", max_length=500),
+                ),
+                (
+                    "found",
+                    models.CharField(
+                        choices=[
+                            ("opening", "Introduced in the opening paragraph"),
+                            ("title", "Named in the title"),
+                            ("heading", "Named in a heading or lead-in"),
+                            ("transcript", "A label in the transcript"),
+                            ("stored", "A stored speaker"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("line", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['source', 'line', 'id'],
+                "ordering": ["source", "line", "id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='candidate',
-            name='candidate_speaker_iff_attributed',
+            model_name="candidate",
+            name="candidate_speaker_iff_attributed",
         ),
         migrations.AddField(
-            model_name='candidate',
-            name='reject_reason',
+            model_name="candidate",
+            name="reject_reason",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='candidate',
-            name='runner_up_score',
+            model_name="candidate",
+            name="runner_up_score",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='candidate',
-            name='runner_up_timestamp',
-            field=models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(2000000000)]),
+            model_name="candidate",
+            name="runner_up_timestamp",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, validators=[django.core.validators.MaxValueValidator(2000000000)]
+            ),
         ),
         migrations.AddField(
-            model_name='personcandidate',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='predictions.source'),
+            model_name="personcandidate",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="people", to="predictions.source"
+            ),
         ),
         migrations.AddField(
-            model_name='personcandidate',
-            name='speaker',
-            field=models.ForeignKey(blank=True, help_text='The stored speaker this is; empty until one is created on accepting.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='predictions.speaker'),
+            model_name="personcandidate",
+            name="speaker",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The stored speaker this is; empty until one is created on accepting.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="predictions.speaker",
+            ),
         ),
         migrations.AddField(
-            model_name='candidate',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='candidates', to='predictions.personcandidate'),
+            model_name="candidate",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="candidates",
+                to="predictions.personcandidate",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='candidate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('speaker__isnull', True), ('person__isnull', True), ('attribution', 'unattributed')), models.Q(models.Q(('speaker__isnull', False), ('person__isnull', False), _connector='OR'), ('attribution__in', ['named', 'transcript', 'inferred'])), _connector='OR'), name='candidate_someone_iff_attributed'),
+            model_name="candidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("speaker__isnull", True), ("person__isnull", True), ("attribution", "unattributed")
+                    ),
+                    models.Q(
+                        models.Q(("speaker__isnull", False), ("person__isnull", False), _connector="OR"),
+                        ("attribution__in", ["named", "transcript", "inferred"]),
+                    ),
+                    _connector="OR",
+                ),
+                name="candidate_someone_iff_attributed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='personcandidate',
-            constraint=models.UniqueConstraint(fields=('source', 'name'), name='person_candidate_source_name_unique'),
+            model_name="personcandidate",
+            constraint=models.UniqueConstraint(
+                fields=("source", "name"), name="person_candidate_source_name_unique"
+            ),
         ),
     ]
