@@ -56,9 +56,9 @@ class AcceptForm(forms.Form):
         help_text="What would count as holding up.",
     )
 
-    def __init__(self, *args: Any, candidate: Candidate, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, candidate: Candidate | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        person = candidate.person
+        person = candidate.person if candidate is not None else None
         if person is None or person.speaker_id is not None:
             del self.fields["create_speaker"]
         else:

@@ -8,6 +8,42 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+MAX_TIMESTAMP = 2_000_000_000  # models.MAX_TIMESTAMP when this migration was written
+
+
+def bounds(apps, schema_editor):
+    """Adding fields makes SQLite rebuild predictions_candidate, which drops migration 0009's
+    triggers bounding source_timestamp: they are made again here, and the runner-up time gets
+    the same bound (a CHECK on PostgreSQL, whose table is altered in place)."""
+    vendor = schema_editor.connection.vendor
+    table = "predictions_candidate"
+    for column in ("source_timestamp", "runner_up_timestamp"):
+        check = f"candidate_{column}_max"
+        if vendor == "postgresql" and column == "runner_up_timestamp":
+            schema_editor.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} <= {MAX_TIMESTAMP})"
+            )
+        elif vendor == "sqlite":
+            for when in ("INSERT", f"UPDATE OF {column}"):
+                name = f"{check}_{when.split()[0].lower()}"
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                schema_editor.execute(
+                    f"CREATE TRIGGER {name} BEFORE {when} ON {table} "
+                    f"WHEN NEW.{column} > {MAX_TIMESTAMP} "
+                    f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {check}'); END"
+                )
+
+
+def unbounds(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(
+            "ALTER TABLE predictions_candidate DROP CONSTRAINT IF EXISTS candidate_runner_up_timestamp_max"
+        )
+    elif vendor == "sqlite":
+        for when in ("insert", "update"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS candidate_runner_up_timestamp_max_{when}")
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -122,4 +158,5 @@ class Migration(migrations.Migration):
                 fields=("source", "name"), name="person_candidate_source_name_unique"
             ),
         ),
+        migrations.RunPython(bounds, unbounds),
     ]
