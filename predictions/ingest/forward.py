@@ -28,7 +28,7 @@ FORWARD_WORDING = [
         (r"\beventually\b|\bover time\b|\bsoon\b|\bby the end of\b|\b(?:this|next) year\b", IGNORE),
         (
             r"\b(?:by|in|throughout|during|until|before) 2\d{3}\b|\b(?:in|within) \w+ years\b|\b\d+ years out\b"
-            r"|\bdecades\b|\bthe 2\d{2}0s\b",
+            r"|\bdecades\b|\bthe 2\d{2}0s\b|\bin a decade\b",
             IGNORE,
         ),
         # Bounded gaps: an unbounded `[^.?!]*` after every "would" is quadratic on a long line.
@@ -86,6 +86,8 @@ NUMBER_WORDS = {
     "nine": 9,
     "ten": 10,
 }
+# "within a decade": ten years out.
+PRECISE_DECADE_AHEAD = re.compile(r"\b(?:with)?in a decade\b", IGNORE)
 # "in the 2040s": due by the end of the decade.
 PRECISE_DECADE = re.compile(r"\b(?:in|by|during|throughout) the (2\d{2})0s\b", IGNORE)
 VAGUE = [
@@ -158,6 +160,8 @@ def _precise(text: str, stated_on: date) -> tuple[str, str, int | None] | None:
     if match := PRECISE_DECADE.search(text):
         year = int(match.group(1)) * 10 + 9
         return _by_distance(year - stated_on.year), match.group(0).lower(), year
+    if PRECISE_DECADE_AHEAD.search(text):
+        return _by_distance(10), "10 years out", None
     if match := PRECISE_YEARS.search(text):
         said = (match.group(1) or match.group(2)).lower()
         years = NUMBER_WORDS.get(said) or int(said)
