@@ -147,3 +147,27 @@ def test_staff_may_read_the_proposed_people(client, staff, proposed) -> None:
     response = client.get(reverse("admin:predictions_personcandidate_changelist"))
     assert response.status_code == 200
     assert "robotics lead at Fieldworks" in response.content.decode()
+
+
+def test_a_labelled_srt_credits_the_title_only_guest_with_attribution_transcript() -> None:
+    call_command(
+        "ingest_summary", str(EPISODES / "fusion-duarte.md"), "--published", "2027-03-01",
+        "--transcript", str(EPISODES / "fusion-duarte.srt"), stdout=StringIO(),
+    )  # fmt: skip
+    ines = PersonCandidate.objects.get()
+    assert (ines.name, ines.found) == ("Ines Duarte", "title")
+    plant = Candidate.objects.get(text__startswith="The first fusion plant")
+    assert (plant.person, plant.attribution, plant.source_timestamp) == (ines, Attribution.TRANSCRIPT, 252)
+    assert "Ines Duarte: The first fusion plant" in plant.passage
+
+
+def test_a_later_transcript_run_credits_the_labelled_person_on_proposed_candidates() -> None:
+    args = [str(EPISODES / "fusion-duarte.md"), "--published", "2027-03-01"]
+    call_command("ingest_summary", *args, stdout=StringIO())
+    assert not Candidate.objects.exclude(attribution=Attribution.UNATTRIBUTED).exists()
+    call_command(
+        "ingest_summary", *args, "--transcript", str(EPISODES / "fusion-duarte.srt"), stdout=StringIO()
+    )
+    assert (
+        Candidate.objects.filter(attribution=Attribution.TRANSCRIPT, person__name="Ines Duarte").count() == 3
+    )
