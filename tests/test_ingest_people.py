@@ -124,3 +124,15 @@ def test_a_lone_word_speaking_in_a_heading_is_no_new_person() -> None:
     claims = by_start(text)
     assert claims["Chips"].person is None
     assert claims["Fabs"].person.name == "Priya Raman"
+
+
+def test_a_name_that_is_an_everyday_word_mentions_its_person_only_when_speaking() -> None:
+    stored = [Person(1, "Mei Long"), Person(2, "Will Chen")]
+    text = (
+        "# Ep\n\n## Long-Term (Decades)\n\n- Fusion will power cities\n\n"
+        "## Will's view\n\n- Chips will be cheaper by 2030\n\n## More\n\n- Will robots drive trucks by 2031?\n"
+    )
+    claims = by_start(text, stored)
+    assert claims["Fusion"].person is None
+    assert claims["Chips"].person.name == "Will Chen"
+    assert claims["Will"].person is None

@@ -29,12 +29,22 @@ INTRODUCED = re.compile(rf"(?<!\w)({FULL_NAME})(?:['’]s)?\s*\(([^()]{{1,300}})
 # ... or a name right after "with", "and", "guest", "host" (no description).
 LISTED = re.compile(rf"\b(?i:with|and|guests?|hosts?|hosted by|featuring|joined by)\s+({FULL_NAME})(?!\w)")
 # Headings and lead-ins that speak for someone: "Amara's view", "Henrik disagrees".
-SPEAKS_FOR = re.compile(
-    rf"(?<!\w)({NAME_WORD}(?:\s+{NAME_WORD})?)(?:['’]s\s+(?:view|take|framing|position|argument|case|bet|"
+SPEAKING = (
+    r"(?:['’]s\s+(?:view|take|framing|position|argument|case|bet|"
     r"outlook|prediction|predictions|forecast|usage|pattern|concern|worry|caution|counterpoint|answer)"
     r"|\s+(?:disagrees|agrees|argues|predicts|expects|thinks|says|believes|counters|adds|warns|"
     r"pushes back|objects|doubts|notes|replies|responds|is skeptical|is sceptical|is optimistic))\b"
 )
+SPEAKS_FOR = re.compile(rf"(?<!\w)({NAME_WORD}(?:\s+{NAME_WORD})?){SPEAKING}")
+# Names that are also everyday words ("Will", "May", "Long" in "Long-Term"): alone, they
+# mention a person only when speaking ("Will's view", "Long argues"), never as a word.
+EVERYDAY = {
+    "Will", "May", "June", "April", "August", "Long", "Young", "King", "Hope", "Grace", "Mark", "Bill",
+    "Rose", "Summer", "Rich", "Law", "Green", "Brown", "White", "Black", "Bell", "Hall", "Wood", "Stone",
+    "Price", "Cash", "Best", "Little", "Short", "Power", "Case", "Lead", "Chase", "Faith", "Joy", "Dawn",
+    "Page", "Cook", "Miles", "Ray", "Low", "West", "North", "South", "Frank", "Hunter", "Cole", "Near",
+    "Key", "Major", "Gay", "Sage", "Field", "Ford", "Banks", "Church", "Fox", "Wolf", "Gold", "Silver",
+}  # fmt: skip
 # "X on Y" at the start of a title, "with X" in it.
 TITLE_ON = re.compile(rf"^({FULL_NAME})\s+(?:on|talks|about)\b")
 TITLE_SEPARATORS = re.compile(r":|\s[—–|-]\s")
@@ -239,7 +249,9 @@ def _ambiguous(name: str, people: Sequence[Person]) -> bool:
 
 def _mentions(layer: str, person: Person) -> bool:
     for word in {person.name, person.first, person.last} - {""}:
-        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", layer):
+        # Not inside a compound ("Long-Term"): a name is followed by space, punctuation or 's.
+        after = SPEAKING if word in EVERYDAY else r"(?![\w-])"
+        if re.search(rf"(?<![\w-]){re.escape(word)}{after}", layer):
             return True
     return False
 
