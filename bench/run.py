@@ -277,6 +277,9 @@ def main() -> int:
     print("peak Python allocations during one CSV export (flat = memory does not grow with rows):")
     for line in memory:
         print(f"  {line}")
+    from bench import ingest
+
+    ingest.main()  # no database: ingest's episodes and bad-input figures
     return 0
 
 

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -34,6 +34,7 @@ from ..models import (
     Speaker,
     speaker_agrees,
 )
+from ..models.candidate import PersonCandidate
 from .access import StaffMayReadMixin, may_decide
 
 
@@ -42,6 +43,9 @@ class AcceptForm(forms.Form):
         max_length=CLAIM_MAX, widget=forms.Textarea(attrs={"rows": 3}), help_text="One testable sentence."
     )
     speaker = forms.ModelChoiceField(Speaker.objects.all(), required=False)
+    create_speaker = forms.BooleanField(
+        required=False, label="Create the proposed speaker", help_text="When no stored speaker is chosen."
+    )
     attribution = forms.ChoiceField(choices=Attribution.choices)
     horizon = forms.ChoiceField(choices=Horizon.choices)
     horizon_as_said = forms.CharField(max_length=100)
@@ -52,10 +56,23 @@ class AcceptForm(forms.Form):
         help_text="What would count as holding up.",
     )
 
+    def __init__(self, *args: Any, candidate: Candidate | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        person = candidate.person if candidate is not None else None
+        if person is None or person.speaker_id is not None:
+            del self.fields["create_speaker"]
+        else:
+            self.fields["create_speaker"].label = f"Create the speaker “{person.name}”"
+            self.fields["create_speaker"].help_text = (
+                f"{person.get_found_display()}{': ' + person.description if person.description else ''}. "
+                "Created with the prediction, only if no stored speaker is chosen above."
+            )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if "speaker" in data and "attribution" in data:
-            if not speaker_agrees(data["speaker"] is not None, data["attribution"]):
+            someone = data["speaker"] is not None or bool(data.get("create_speaker"))
+            if not speaker_agrees(someone, data["attribution"]):
                 raise forms.ValidationError(SPEAKER_OR_NEITHER)
         return data
 
@@ -73,17 +90,32 @@ class MergeForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    pass
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept and shown on the candidate: why this is not a prediction to track.",
+    )
+
+
+class BulkAcceptForm(forms.Form):
+    resolution_criteria = forms.CharField(
+        max_length=CRITERIA_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="The claim holds as stated by its due date.",
+        help_text="For every selected candidate; each is accepted with its own claim, speaker, horizon and due date.",
+    )
 
 
 @admin.register(Candidate)
 class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
-    list_display = ["short_claim", "section", "horizon", "due_on", "speaker_label", "passage_state", "status"]
+    list_display = ["short_claim", "short_section", "due_on", "speaker_label", "passage_state", "status"]
     list_filter = ["status", "horizon", "attribution", "source"]
     search_fields = ["text", "claim", "section"]
-    list_select_related = ["speaker", "source"]
+    list_select_related = ["speaker", "source", "person"]
     list_per_page = 100
-    actions = ["reject_selected"]
+    actions = ["accept_selected", "reject_selected"]
+    change_list_template = "admin/predictions/candidate/change_list.html"
     change_form_template = "admin/predictions/candidate/change_form.html"
     fields = [
         "status",
@@ -96,11 +128,14 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
         "horizon_as_said",
         "due_on",
         "speaker",
+        "person",
         "attribution",
         "source_timestamp",
         "passage",
         "match_score",
+        "runner_up",
         "prediction",
+        "reject_reason",
         "decided_by",
         "decided_at",
     ]
@@ -122,9 +157,18 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
     def short_claim(self, obj: Candidate) -> str:
         return Truncator(obj.claim).chars(90)
 
+    @admin.display(description="section", ordering="section")
+    def short_section(self, obj: Candidate) -> str:
+        # The innermost headings say where; the whole path is on the candidate's page.
+        return Truncator(obj.section.split(" › ")[-1]).chars(40)
+
     @admin.display(description="speaker", ordering="speaker__name")
     def speaker_label(self, obj: Candidate) -> str:
-        return f"{obj.speaker} ({obj.get_attribution_display()})" if obj.speaker_id else "Unattributed"
+        if obj.speaker_id:
+            return f"{obj.speaker} ({obj.get_attribution_display()})"
+        if obj.person_id:
+            return f"{obj.person} (new; {obj.get_attribution_display()})"
+        return "Unattributed"
 
     @admin.display(description="transcript")
     def passage_state(self, obj: Candidate) -> str:
@@ -133,7 +177,45 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
         if obj.passage_not_found:
             return f"passage not found (best {obj.match_score:.0f})"
         minutes, seconds = divmod(obj.source_timestamp or 0, 60)
-        return f"at {minutes}:{seconds:02d} ({obj.match_score:.0f})"
+        unsure = ""
+        if obj.runner_up_score is not None and obj.match_score - obj.runner_up_score < 10:
+            unsure = f", unsure: {obj.runner_up_score:.0f} elsewhere"
+        return f"at {minutes}:{seconds:02d} ({obj.match_score:.0f}{unsure})"
+
+    @admin.display(description="runner-up")
+    def runner_up(self, obj: Candidate) -> str:
+        if obj.runner_up_score is None:
+            return "—"
+        minutes, seconds = divmod(obj.runner_up_timestamp or 0, 60)
+        return f"{obj.runner_up_score:.0f} at {minutes}:{seconds:02d}"
+
+    @admin.action(description="Accept the selected candidates as proposed", permissions=["resolve"])
+    def accept_selected(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> HttpResponse | None:
+        form = BulkAcceptForm(request.POST if "confirm" in request.POST else None)
+        proposed = queryset.filter(status=CandidateStatus.PROPOSED).select_related("speaker", "person")
+        if form.is_bound and form.is_valid():
+            actor = Actor.of(request.user)
+            done, refused = 0, []
+            for candidate in proposed:
+                acceptance = review.as_proposed(candidate, form.cleaned_data["resolution_criteria"])
+                try:
+                    review.accept(candidate.pk, acceptance, actor)
+                    done += 1
+                except DecisionError as exc:
+                    refused.append(f"#{candidate.pk}: {exc}")
+            self.message_user(request, f"Accepted {done} candidates.", messages.SUCCESS)
+            for message in refused:
+                self.message_user(request, message, messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Accept the selected candidates as proposed",
+            "candidates": proposed,
+            "form": form,
+            "action": "accept_selected",
+        }
+        return TemplateResponse(request, "admin/predictions/candidate/bulk_accept.html", context)
 
     @admin.action(description="Reject the selected candidates", permissions=["resolve"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[Candidate]) -> None:
@@ -141,7 +223,7 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
         done, refused = 0, []
         for pk in queryset.filter(status=CandidateStatus.PROPOSED).values_list("pk", flat=True):
             try:
-                review.reject(pk, actor)
+                review.reject(pk, actor, "Rejected with others from the list.")
                 done += 1
             except DecisionError as exc:
                 refused.append(f"#{pk}: {exc}")
@@ -190,19 +272,23 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
 
     def accept_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         candidate = self._candidate(request, object_id)
+        person = candidate.person
         initial = {
             "claim": candidate.claim,
-            "speaker": candidate.speaker_id,
+            "speaker": candidate.speaker_id or (person.speaker_id if person else None),
+            "create_speaker": person is not None and person.speaker_id is None and not candidate.speaker_id,
             "attribution": candidate.attribution,
             "horizon": candidate.horizon,
             "horizon_as_said": candidate.horizon_as_said,
             "due_on": candidate.due_on,
         }
-        form = AcceptForm(request.POST or None, initial=initial)
+        form = AcceptForm(request.POST or None, initial=initial, candidate=candidate)
         if request.method == "POST" and form.is_valid():
             try:
                 prediction = review.accept(
-                    candidate.pk, review.Acceptance(**form.cleaned_data), Actor.of(request.user)
+                    candidate.pk,
+                    review.Acceptance(**{"create_speaker": False, **form.cleaned_data}),
+                    Actor.of(request.user),
                 )
             except DecisionError as exc:
                 form.add_error(None, str(exc))
@@ -230,13 +316,42 @@ class CandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
 
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         candidate = self._candidate(request, object_id)
-        form = RejectForm(request.POST or None)
-        if request.method == "POST":
+        form = RejectForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
             try:
-                review.reject(candidate.pk, Actor.of(request.user))
+                review.reject(candidate.pk, Actor.of(request.user), form.cleaned_data["reason"])
             except DecisionError as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(request, "Rejected.", messages.SUCCESS)
                 return self._done(request, candidate)
         return self._decide_page(request, candidate, form, "Reject this candidate", "Reject")
+
+
+@admin.register(PersonCandidate)
+class PersonCandidateAdmin(StaffMayReadMixin, admin.ModelAdmin):
+    """The people ingest found (read-only): each becomes a speaker when a reviewer accepts a
+    claim credited to them, or names the stored speaker they already are."""
+
+    list_display = ["name", "description", "found", "source", "speaker", "claims"]
+    list_filter = ["found", "source"]
+    search_fields = ["name", "description"]
+    list_select_related = ["source", "speaker"]
+    fields = ["name", "description", "found", "line", "source", "speaker"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PersonCandidate]:
+        return super().get_queryset(request).annotate(claim_count=Count("candidates"))
+
+    @admin.display(description="claims credited", ordering="claim_count")
+    def claims(self, obj: PersonCandidate) -> int:
+        return obj.claim_count  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # candidates point at them

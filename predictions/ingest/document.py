@@ -21,8 +21,12 @@ PATH_SEPARATOR = " › "
 SOURCES_HEADINGS = {"sources", "references"}
 
 # `[n]` citation markers are not Markdown syntax (CommonMark leaves them as text), so they
-# are read from the inline text.
-REFERENCE = re.compile(r"\s*\[(\d{1,3})\]")
+# are read from the inline text. No `\s*` in front: on a long run of spaces that is tried
+# from every space and is quadratic; the space before a marker is trimmed in Python.
+REFERENCE = re.compile(r"\[(\d{1,3})\]")
+# A summary is a few tens of kilobytes (the seed: 20 KB); past this it is not one, and the caps keep every
+# step (markdown-it, the regexes, transcript matching) within seconds and bounded memory.
+MAX_DOCUMENT_BYTES = 512_000  # markdown-it is superlinear on a huge list: ~3 s at this size
 # Sentence ends: ., ! or ? (optionally closing a quote or bracket), then space and a capital,
 # a digit or an opening quote. Abbreviations that end in a full stop are checked separately.
 SENTENCE_END = re.compile(r"[.!?][\"”’)]*\s+(?=[A-Z0-9\"“(])")
@@ -62,6 +66,10 @@ class Document:
     blocks: list[Block] = field(default_factory=list)
     sources: dict[int, Reference] = field(default_factory=dict)
     has_sources_section: bool = False
+    # What comes before the first section: the introduction ("A conversation with Amara
+    # Okafor (robotics lead at ...)"). It says who is speaking; it is never a claim.
+    opening: list[tuple[str, int]] = field(default_factory=list)
+    heading_lines: list[tuple[str, int]] = field(default_factory=list)
 
 
 def parse(text: str) -> Document:
@@ -87,21 +95,42 @@ def split_sentences(text: str) -> list[str]:
     return [clause for sentence in sentences if sentence for clause in _clauses(sentence)]
 
 
+def split_clauses(text: str) -> list[str]:
+    return _clauses(text.strip()) if text.strip() else []
+
+
 def _clauses(sentence: str) -> list[str]:
-    for marker in CLAUSE_BREAKS:
-        head, found, tail = sentence.partition(marker)
-        if found and _words(head) >= MIN_CLAUSE_WORDS and _words(tail) >= MIN_CLAUSE_WORDS:
-            return [head.strip(), *_clauses(tail.strip())]
-    return [sentence]
+    """Iterative, not recursive: 2,000 ", but" clauses in one sentence are 2,000 clauses,
+    not a RecursionError."""
+    clauses: list[str] = []
+    rest = sentence
+    while True:
+        for marker in CLAUSE_BREAKS:
+            head, found, tail = rest.partition(marker)
+            if found and _has_words(head, MIN_CLAUSE_WORDS) and _has_words(tail, MIN_CLAUSE_WORDS):
+                clauses.append(head.strip())
+                rest = tail.strip()
+                break
+        else:
+            clauses.append(rest)
+            return clauses
 
 
-def _words(text: str) -> int:
-    return len(text.split())
+def _has_words(text: str, n: int) -> bool:
+    # maxsplit: looks at the first n words only, so a long tail costs nothing more.
+    return len(text.split(None, n)) >= n
 
 
 def strip_references(text: str) -> tuple[str, tuple[int, ...]]:
-    refs = tuple(int(n) for n in REFERENCE.findall(text))
-    return " ".join(REFERENCE.sub("", text).split()), refs
+    refs: list[int] = []
+    pieces: list[str] = []
+    start = 0
+    for match in REFERENCE.finditer(text):
+        refs.append(int(match.group(1)))
+        pieces.append(text[start : match.start()].rstrip())
+        start = match.end()
+    pieces.append(text[start:])
+    return " ".join("".join(pieces).split()), tuple(refs)
 
 
 @dataclass
@@ -167,6 +196,9 @@ class _Walker:
 
     def walk(self, root: SyntaxTreeNode) -> Document:
         for node in root.children:
+            if not self.headings and node.type in ("paragraph", "bullet_list", "ordered_list"):
+                self._opening(node)
+                continue
             handler = {
                 "heading": self.heading,
                 "paragraph": self.paragraph,
@@ -180,6 +212,18 @@ class _Walker:
             handler(node)
         return self.document
 
+    def _opening(self, node: SyntaxTreeNode) -> None:
+        if node.type == "paragraph":
+            inline = _paragraph_inline(node)
+            if inline is not None and not inline.all_links:
+                text = " ".join(filter(None, [inline.label, strip_references(inline.rest)[0]]))
+                self.document.opening.append((text, _line(node)))
+            return
+        for item in node.children:
+            label, text, all_links = _item_text(item)
+            if not all_links:
+                self.document.opening.append((" ".join(filter(None, [label, text])), _line(item)))
+
     def heading(self, node: SyntaxTreeNode) -> None:
         self._forget_lead_in()
         inline = _paragraph_inline(node)
@@ -189,6 +233,7 @@ class _Walker:
             self.document.title = text
             return
         self.document.headings.append(text)
+        self.document.heading_lines.append((text, _line(node)))
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
         self.headings.append((level, text))

@@ -9,11 +9,13 @@ the sentence, its lead-in or a heading above it names them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from predictions.models import Horizon, default_due_on
+
+from .people import Person, named_person  # noqa: F401  (their home is people.py)
 
 IGNORE = re.IGNORECASE
 
@@ -21,19 +23,34 @@ IGNORE = re.IGNORECASE
 FORWARD_WORDING = [
     re.compile(pattern, flags)
     for pattern, flags in [
-        (r"\bwill\b|\bwon['’]t\b|\b\w+['’]ll\b|\bgoing to\b|\bgonna\b", IGNORE),
+        (r"\bwill\b|\bwon['’]t\b|(?<=\w)['’]ll\b|\bgoing to\b|\bgonna\b", IGNORE),
         (r"\b(?:un)?likely\b|\bexpect|\bpredict(?:s|ed|ing)?\b|\bforecast|\bfuture\b", IGNORE),
         (r"\beventually\b|\bover time\b|\bsoon\b|\bby the end of\b|\b(?:this|next) year\b", IGNORE),
         (
-            r"\b(?:by|in|throughout|during|until|before) 2\d{3}\b|\bin \d+ years\b|\b\d+ years out\b|\bdecades\b",
+            r"\b(?:by|in|throughout|during|until|before) 2\d{3}\b|\b(?:in|within) \w+ years\b|\b\d+ years out\b"
+            r"|\bdecades\b|\bthe 2\d{2}0s\b|\bin a decade\b",
             IGNORE,
         ),
-        (r"\bcould\b|\bmight\b|\bmay\b|\bwould\b[^.?!]*\bever\b", 0),
+        # Bounded gaps: an unbounded `[^.?!]*` after every "would" is quadratic on a long line.
+        (r"\bcould\b|\bmight\b|\bmay\b|\bwould\b[^.?!]{0,200}?\bever\b", 0),
         # Trends said in the present tense: "Frontier pushes toward ...", "all becoming ...".
-        (r"\b(?:push|pushes|move|moves|shift|shifts|head|heads)\b(?:\s+\S+){0,3}?\s+toward", IGNORE),
+        (
+            r"\b(?:push|pushes|move|moves|shift|shifts|head|heads)\b(?:\s{1,5}\S{1,40}){0,3}?\s{1,5}toward",
+            IGNORE,
+        ),
         (r"\bbecoming\b|\bincreasingly\b|\bcontinues? (?:to|getting)\b|\bas \w+ improves?\b", IGNORE),
     ]
 ]
+
+# Wording that is about the future whatever else the sentence says.
+STRONG_FORWARD = FORWARD_WORDING[:4]
+# A statement of how things are done now ("Today most labs ...", "Teams currently ..."):
+# never a prediction unless it also says something strongly forward.
+PRESENT_PRACTICE = re.compile(
+    r"\b(?:today|todays?['’]s|currently|these days|right now|nowadays|at present|at the moment|"
+    r"as of now|in practice)\b",
+    IGNORE,
+)
 
 # Headings (and bold lead-ins) under which every bullet is proposed.
 FUTURE_HEADING = re.compile(
@@ -54,7 +71,25 @@ PRECISE_END_OF_YEAR = re.compile(r"\bby the end of (?:this|the) year\b", IGNORE)
 PRECISE_THIS_YEAR = re.compile(r"\bthis year\b", IGNORE)
 PRECISE_NEXT_YEAR = re.compile(r"\bnext year\b", IGNORE)
 PRECISE_YEAR = re.compile(r"\b(?:by|in|throughout|during|until|before) (2\d{3})\b", IGNORE)
-PRECISE_YEARS = re.compile(r"\bin (\d{1,3}) years\b|\b(\d{1,3}) years out\b", IGNORE)
+PRECISE_YEARS = re.compile(
+    r"\b(?:in|within) (\d{1,3}|two|three|four|five|six|seven|eight|nine|ten) years\b|\b(\d{1,3}) years out\b",
+    IGNORE,
+)
+NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+# "within a decade": ten years out.
+PRECISE_DECADE_AHEAD = re.compile(r"\b(?:with)?in a decade\b", IGNORE)
+# "in the 2040s": due by the end of the decade.
+PRECISE_DECADE = re.compile(r"\b(?:in|by|during|throughout) the (2\d{2})0s\b", IGNORE)
 VAGUE = [
     (re.compile(r"\beventually\b", IGNORE), Horizon.MEDIUM, "eventually"),
     (re.compile(r"\bover time\b", IGNORE), Horizon.MEDIUM, "over time"),
@@ -73,6 +108,10 @@ class HorizonReading:
 
 def is_forward(text: str) -> bool:
     return any(pattern.search(text) for pattern in FORWARD_WORDING)
+
+
+def is_present_practice(text: str) -> bool:
+    return bool(PRESENT_PRACTICE.search(text)) and not any(p.search(text) for p in STRONG_FORWARD)
 
 
 def speaks_of_future(heading: str) -> bool:
@@ -114,9 +153,18 @@ def _precise(text: str, stated_on: date) -> tuple[str, str, int | None] | None:
         return Horizon.MEDIUM, "next year", stated_on.year + 1
     if match := PRECISE_YEAR.search(text):
         year = int(match.group(1))
+        # "before 2030" is due by the end of 2029; "by 2030", "in 2030" by the end of 2030.
+        if match.group(0).lower().startswith("before"):
+            year -= 1
         return _by_distance(year - stated_on.year), match.group(0).lower(), year
+    if match := PRECISE_DECADE.search(text):
+        year = int(match.group(1)) * 10 + 9
+        return _by_distance(year - stated_on.year), match.group(0).lower(), year
+    if PRECISE_DECADE_AHEAD.search(text):
+        return _by_distance(10), "10 years out", None
     if match := PRECISE_YEARS.search(text):
-        years = int(match.group(1) or match.group(2))
+        said = (match.group(1) or match.group(2)).lower()
+        years = NUMBER_WORDS.get(said) or int(said)
         # default_due_on reads "N years out".
         return _by_distance(years), f"{years} years out", None
     return None
@@ -129,31 +177,3 @@ def _term(heading: str, stated_on: date) -> tuple[str, str, int | None] | None:
     horizon = TERM_HORIZON[match.group(1).lower()]
     said = (match.group(2) or f"{match.group(1)} term").strip().lower()
     return horizon, said, int(said) if said.isdigit() and len(said) == 4 else None
-
-
-@dataclass(frozen=True)
-class Person:
-    pk: int
-    name: str
-
-    @property
-    def first(self) -> str:
-        return self.name.split()[0] if self.name.split() else self.name
-
-
-def named_person(layers: Iterable[str], people: Sequence[Person]) -> Person | None:
-    """The one person the nearest layer (the sentence, then its lead-in, then the headings
-    from the innermost out) names by full or first name. Two people named in the same layer
-    is no answer: that is for the reviewer, not a guess."""
-    for layer in layers:
-        full = {p for p in people if _names(layer, p.name)}
-        found = full or {p for p in people if _names(layer, p.first)}
-        if len(found) == 1:
-            return found.pop()
-        if found:
-            return None
-    return None
-
-
-def _names(text: str, name: str) -> bool:
-    return bool(name) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None

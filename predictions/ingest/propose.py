@@ -18,22 +18,26 @@ from datetime import date
 from django.db import transaction
 from django.utils.text import slugify
 
-from predictions.models import QUOTE_MAX, Attribution, Source, Speaker
+from predictions.models import MAX_TIMESTAMP, QUOTE_MAX, Attribution, Source, Speaker
 
 from ..models import Candidate, CandidateStatus
-from .document import Block, BlockKind, Document, section_path, split_sentences
+from ..models.candidate import PersonCandidate
+from .document import Block, BlockKind, Document, section_path, split_clauses, split_sentences
 from .forward import (
     HorizonReading,
-    Person,
     is_continuation,
     is_forward,
-    named_person,
+    is_present_practice,
     read_horizon,
     speaks_of_future,
 )
-from .transcript import Cue, best_passage, best_score
+from .people import Person, document_people, from_label, named_person, with_stored
+from .transcript import Cue, Passage, align
 
 SECTION_MAX = 300  # Candidate.section / Prediction.section
+# An episode summary proposes tens of claims; thousands means it is not one, and matching
+# them all against a transcript would take minutes.
+MAX_PROPOSALS = 1_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Proposal:
     source_timestamp: int | None = None
     passage: str = ""
     match_score: float | None = None
+    runner_up_score: float | None = None
+    runner_up_timestamp: int | None = None
 
     @property
     def section(self) -> str:
@@ -58,19 +64,38 @@ class Proposal:
         return hashlib.sha256(normal.encode()).hexdigest()
 
 
+def people_of(document: Document, stored: Sequence[Person]) -> list[Person]:
+    """The people the document names (matched with the stored speakers by full name), and
+    the stored speakers it does not name."""
+    leads = {(h, b.line) for b in document.blocks for h in (*b.path, b.lead_in) if h}
+    leads |= {(b.text[:80], b.line) for b in document.blocks}
+    found = document_people(
+        document.title, document.opening, [*document.heading_lines, *sorted(leads)], stored
+    )
+    return with_stored(found, stored)
+
+
 def propose(document: Document, stated_on: date, people: Sequence[Person]) -> list[Proposal]:
+    """The document's claims, each with its horizon and, where the text ties it to one
+    person (among `people` and those the document names), that person."""
+    people = people_of(document, people)
     proposals: list[Proposal] = []
     seen: set[str] = set()
     previous: tuple[Block, Proposal] | None = None
     for block in document.blocks:
         under_future = any(speaks_of_future(h) for h in block.path)
         lead_forward = bool(block.lead_in) and (is_forward(block.lead_in) or speaks_of_future(block.lead_in))
-        texts = split_sentences(block.text) if block.kind == BlockKind.PARAGRAPH else [block.text]
+        # A paragraph is its sentences; a bullet or quote is one claim unless ", but" joins two.
+        texts = (
+            split_sentences(block.text) if block.kind == BlockKind.PARAGRAPH else split_clauses(block.text)
+        )
         for text in (t.rstrip(":").strip() for t in texts):
             continued = _continues(block, text, previous)
             if not (under_future or is_forward(text) or (block.kind != BlockKind.PARAGRAPH and lead_forward)):
                 if continued is None:
                     continue
+            if continued is None and is_present_practice(text):
+                continue
             layers = [text, block.lead_in, *reversed(block.path)]
             person = named_person(layers, people)
             reading = continued.reading if continued else read_horizon(text, block.path, stated_on)
@@ -102,19 +127,24 @@ def _continues(block: Block, text: str, previous: tuple[Block, Proposal] | None)
 
 
 def match_transcript(proposals: list[Proposal], cues: list[Cue], people: Sequence[Person]) -> list[Proposal]:
-    """Each proposal with its best-matching passage; a labelled passage names the speaker
-    when the document did not (the document's own naming wins)."""
+    """Each proposal with its passage, the document aligned to the transcript in order; a
+    labelled passage names the speaker when the document did not (the document's own
+    naming wins), matched to `people` (the document's and the stored ones)."""
     matched = []
-    for proposal in proposals:
-        found = best_passage(proposal.text, cues)
-        if found is None:
-            matched.append(replace(proposal, match_score=best_score(proposal.text, cues)))
+    for proposal, found in zip(proposals, align([p.text for p in proposals], cues), strict=True):
+        if not isinstance(found, Passage):
+            matched.append(replace(proposal, match_score=found))
             continue
         proposal = replace(
-            proposal, source_timestamp=int(found.start), passage=found.text, match_score=found.score
+            proposal,
+            source_timestamp=min(int(found.start), MAX_TIMESTAMP),
+            passage=found.text,
+            match_score=found.score,
+            runner_up_score=found.runner_up,
+            runner_up_timestamp=None if found.runner_up_start is None else int(found.runner_up_start),
         )
         if proposal.person is None and found.label:
-            if (person := named_person([found.label], people)) is not None:
+            if (person := from_label(found.label, people)) is not None:
                 proposal = replace(proposal, person=person, attribution=Attribution.TRANSCRIPT)
         matched.append(proposal)
     return matched
@@ -154,7 +184,7 @@ class StoreResult:
     too_long: list[int] = dataclass_field(default_factory=list)
 
 
-TRANSCRIPT_FIELDS = ("source_timestamp", "passage", "match_score")
+TRANSCRIPT_FIELDS = ("source_timestamp", "passage", "match_score", "runner_up_score", "runner_up_timestamp")
 
 
 def store(source: Source, proposals: Sequence[Proposal], with_transcript: bool) -> StoreResult:
@@ -163,6 +193,7 @@ def store(source: Source, proposals: Sequence[Proposal], with_transcript: bool) 
     with transaction.atomic():
         if source.pk is None:
             source.save()
+        persons = _people(source, proposals)
         existing = {
             c.fingerprint: c
             for c in Candidate.objects.select_for_update().filter(
@@ -176,10 +207,10 @@ def store(source: Source, proposals: Sequence[Proposal], with_transcript: bool) 
                 continue
             candidate = existing.get(proposal.fingerprint)
             if candidate is None:
-                new.append(_candidate(source, proposal))
+                new.append(_candidate(source, proposal, persons))
             elif candidate.status != CandidateStatus.PROPOSED:
                 result.decided += 1
-            elif with_transcript and _refresh(candidate, proposal):
+            elif with_transcript and _refresh(candidate, proposal, persons):
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -188,7 +219,26 @@ def store(source: Source, proposals: Sequence[Proposal], with_transcript: bool) 
     return result
 
 
-def _candidate(source: Source, proposal: Proposal) -> Candidate:
+def _people(source: Source, proposals: Sequence[Proposal]) -> dict[str, PersonCandidate]:
+    """The proposed people the claims credit, one row per name and source (kept on a
+    re-ingest, so accepting one claim's person serves the next claim too)."""
+    wanted = {p.person.name: p.person for p in proposals if p.person is not None and p.person.pk is None}
+    rows = {r.name: r for r in PersonCandidate.objects.filter(source=source, name__in=list(wanted))}
+    for name, person in wanted.items():
+        if name not in rows:
+            rows[name] = PersonCandidate.objects.create(
+                source=source,
+                name=name[:200],
+                description=person.description[:500],
+                found=person.found or PersonCandidate.Found.HEADING,
+                line=person.line,
+            )
+    return rows
+
+
+def _candidate(source: Source, proposal: Proposal, persons: dict[str, PersonCandidate]) -> Candidate:
+    person = proposal.person
+    row = persons.get(person.name) if person is not None and person.pk is None else None
     return Candidate(
         source=source,
         fingerprint=proposal.fingerprint,
@@ -199,20 +249,23 @@ def _candidate(source: Source, proposal: Proposal) -> Candidate:
         horizon=proposal.reading.horizon,
         horizon_as_said=proposal.reading.as_said[:100],
         due_on=proposal.reading.due_on,
-        speaker_id=proposal.person.pk if proposal.person else None,
+        speaker_id=(row.speaker_id if row else person.pk) if person else None,
+        person=row,
         attribution=proposal.attribution,
         source_timestamp=proposal.source_timestamp,
         passage=proposal.passage,
         match_score=proposal.match_score,
+        runner_up_score=proposal.runner_up_score,
+        runner_up_timestamp=proposal.runner_up_timestamp,
     )
 
 
-def _refresh(candidate: Candidate, proposal: Proposal) -> bool:
+def _refresh(candidate: Candidate, proposal: Proposal, persons: dict[str, PersonCandidate]) -> bool:
     """Give a still-proposed candidate this run's transcript passage; True if it changed."""
-    fresh = _candidate(candidate.source, proposal)
+    fresh = _candidate(candidate.source, proposal, persons)
     fields = [f for f in TRANSCRIPT_FIELDS if getattr(candidate, f) != getattr(fresh, f)]
     if candidate.attribution == Attribution.UNATTRIBUTED and fresh.attribution == Attribution.TRANSCRIPT:
-        fields += ["speaker", "attribution"]
+        fields += ["speaker", "person", "attribution"]
     for field in fields:
         setattr(candidate, field, getattr(fresh, field))
     if fields:

@@ -7,7 +7,7 @@ two reviewers cannot both accept the same candidate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -43,12 +43,37 @@ class Acceptance:
     horizon_as_said: str
     due_on: date
     resolution_criteria: str
+    # The candidate's proposed person, not yet a stored speaker: create them on accepting.
+    create_speaker: bool = False
+
+
+def _new_speaker(candidate: Candidate) -> Speaker:
+    """The speaker the candidate's proposed person becomes: the stored one of the same name
+    if someone made it meanwhile, else a new one (with the opening paragraph's description),
+    recorded on the person so the next claim credited to them finds it."""
+    person = candidate.person
+    if person is None:
+        raise DecisionError("This candidate proposes no new speaker: choose one from the list.")
+    if person.speaker_id is not None:
+        return person.speaker
+    speaker = Speaker.objects.filter(name=person.name).order_by("pk").first()
+    if speaker is None:
+        base = slugify(person.name)[:190] or "speaker"
+        slug, n = base, 1
+        while Speaker.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        speaker = Speaker.objects.create(name=person.name, slug=slug, bio=person.description)
+    person.speaker = speaker
+    person.save(update_fields=["speaker"])
+    return speaker
 
 
 def _attribution_note(candidate: Candidate, acceptance: Acceptance) -> str:
     if acceptance.attribution == Attribution.UNATTRIBUTED:
         return ""
-    if acceptance.speaker is not None and acceptance.speaker.pk == candidate.speaker_id:
+    proposed = candidate.speaker_id or (candidate.person.speaker_id if candidate.person else None)
+    if acceptance.speaker is not None and acceptance.speaker.pk == proposed:
         if acceptance.attribution == Attribution.NAMED:
             return f"Named in the summary ({candidate.section}, line {candidate.line})."
         if acceptance.attribution == Attribution.TRANSCRIPT:
@@ -78,7 +103,11 @@ def unique_key(source_id: int, claim: str) -> str:
 
 
 def _locked(candidate_id: int) -> Candidate:
-    candidate = Candidate.objects.select_for_update().select_related("source").get(pk=candidate_id)
+    candidate = (
+        Candidate.objects.select_for_update(of=("self",))
+        .select_related("source", "person")
+        .get(pk=candidate_id)
+    )
     if candidate.status != CandidateStatus.PROPOSED:
         who = candidate.decided_by.get_username() if candidate.decided_by else "someone"
         raise DecisionError(
@@ -88,17 +117,23 @@ def _locked(candidate_id: int) -> Candidate:
     return candidate
 
 
-def _decided(candidate: Candidate, status: str, actor: Actor, prediction: Prediction | None) -> None:
+def _decided(
+    candidate: Candidate, status: str, actor: Actor, prediction: Prediction | None, reason: str = ""
+) -> None:
     candidate.status = status
     candidate.prediction = prediction
     candidate.decided_by = actor.user
     candidate.decided_at = timezone.now()
-    candidate.save(update_fields=["status", "prediction", "decided_by", "decided_at"])
+    candidate.reject_reason = reason[:500]
+    candidate.save(update_fields=["status", "prediction", "decided_by", "decided_at", "reject_reason"])
 
 
 def accept(candidate_id: int, acceptance: Acceptance, actor: Actor) -> Prediction:
     with transaction.atomic():
         candidate = _locked(candidate_id)
+        if acceptance.create_speaker and acceptance.speaker is None:
+            # In the same transaction as the prediction: a refused accept creates nobody.
+            acceptance = replace(acceptance, speaker=_new_speaker(candidate))
         if not speaker_agrees(acceptance.speaker is not None, acceptance.attribution):
             raise DecisionError(SPEAKER_OR_NEITHER)
         if acceptance.due_on < candidate.source.published_on:
@@ -149,6 +184,22 @@ def merge(candidate_id: int, prediction: Prediction, actor: Actor) -> None:
         _decided(_locked(candidate_id), CandidateStatus.MERGED, actor, prediction)
 
 
-def reject(candidate_id: int, actor: Actor) -> None:
+def reject(candidate_id: int, actor: Actor, reason: str = "") -> None:
+    """Reject, keeping the reason (shown on the candidate) so a re-ingest's reviewer knows why."""
     with transaction.atomic():
-        _decided(_locked(candidate_id), CandidateStatus.REJECTED, actor, None)
+        _decided(_locked(candidate_id), CandidateStatus.REJECTED, actor, None, reason.strip())
+
+
+def as_proposed(candidate: Candidate, resolution_criteria: str) -> Acceptance:
+    """The candidate's own fields as an acceptance (bulk accept of reviewed rows)."""
+    create = candidate.speaker_id is None and candidate.person_id is not None
+    return Acceptance(
+        claim=candidate.claim,
+        speaker=candidate.speaker,
+        attribution=candidate.attribution,
+        horizon=candidate.horizon,
+        horizon_as_said=candidate.horizon_as_said,
+        due_on=candidate.due_on,
+        resolution_criteria=resolution_criteria,
+        create_speaker=create,
+    )

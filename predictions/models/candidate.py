@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from .catalogue import Source, Speaker
-from .choices import Attribution, Horizon, speaker_iff_attributed
+from .choices import ATTRIBUTED, Attribution, Horizon
 from .prediction import CLAIM_MAX, MAX_TIMESTAMP, QUOTE_MAX, Prediction
 
 
@@ -23,6 +23,38 @@ class CandidateStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     MERGED = "merged", "Merged into a prediction"
     REJECTED = "rejected", "Rejected"
+
+
+class PersonCandidate(models.Model):
+    """Someone an ingested document or its transcript names as speaking, proposed with the
+    claims: a stored speaker (`speaker` set) or a new one, created when a reviewer accepts a
+    claim credited to them, in the same transaction."""
+
+    class Found(models.TextChoices):
+        OPENING = "opening", "Introduced in the opening paragraph"
+        TITLE = "title", "Named in the title"
+        HEADING = "heading", "Named in a heading or lead-in"
+        TRANSCRIPT = "transcript", "A label in the transcript"
+        STORED = "stored", "A stored speaker"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="people")
+    name = models.CharField(max_length=200)
+    description = models.CharField(max_length=500, blank=True, help_text="From the opening paragraph.")
+    found = models.CharField(max_length=20, choices=Found.choices)
+    line = models.PositiveIntegerField(default=0)
+    speaker = models.ForeignKey(
+        Speaker, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The stored speaker this is; empty until one is created on accepting.",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["source", "line", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "name"], name="person_candidate_source_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class CandidateQuerySet(models.QuerySet):
@@ -60,10 +92,21 @@ class Candidate(models.Model):
         validators=[MaxValueValidator(MAX_TIMESTAMP)],
         help_text="Seconds into the recording of the matching passage.",
     )
+    # Who the document or transcript says it is when no stored speaker is yet: accepting
+    # creates the speaker. `speaker` and `person` may both be set (a stored person).
+    person = models.ForeignKey(
+        PersonCandidate, on_delete=models.PROTECT, null=True, blank=True, related_name="candidates"
+    )
     passage = models.TextField(blank=True, help_text="The best-matching transcript passage.")
     match_score = models.FloatField(
         null=True, blank=True, help_text="0–100; empty when no transcript was given."
     )
+    # The best score at another moment (over 30 s away): close to match_score means unsure.
+    runner_up_score = models.FloatField(null=True, blank=True)
+    runner_up_timestamp = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_TIMESTAMP)]
+    )
+    reject_reason = models.CharField(max_length=500, blank=True)
     status = models.CharField(
         max_length=10, choices=CandidateStatus.choices, default=CandidateStatus.PROPOSED
     )
@@ -91,8 +134,15 @@ class Candidate(models.Model):
             models.CheckConstraint(
                 condition=Q(attribution__in=Attribution.values), name="candidate_attribution_valid"
             ),
-            # Same rule as a prediction's: a speaker exactly when something attributes one.
-            speaker_iff_attributed("candidate_speaker_iff_attributed"),
+            # A prediction's rule, with a proposed person standing in for a speaker not stored
+            # yet: someone exactly when something attributes them.
+            models.CheckConstraint(
+                condition=(
+                    Q(speaker__isnull=True) & Q(person__isnull=True) & Q(attribution=Attribution.UNATTRIBUTED)
+                )
+                | ((Q(speaker__isnull=False) | Q(person__isnull=False)) & Q(attribution__in=ATTRIBUTED)),
+                name="candidate_someone_iff_attributed",
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(status__in=[CandidateStatus.ACCEPTED, CandidateStatus.MERGED])

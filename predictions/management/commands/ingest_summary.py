@@ -8,14 +8,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from predictions.ingest.document import Document, parse
-from predictions.ingest.forward import Person
+from predictions.ingest.document import MAX_DOCUMENT_BYTES, Document, parse
+from predictions.ingest.people import Person
 from predictions.ingest.propose import (
+    MAX_PROPOSALS,
     Proposal,
     main_reference,
     match_transcript,
     new_source,
     people,
+    people_of,
     propose,
     store,
 )
@@ -29,11 +31,19 @@ SNIFF_BYTES = 8192
 def read_document(path: Path) -> str:
     """The file's text, or a CommandError saying why it cannot be a summary."""
     try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise CommandError(
+                f"{path}: {size:,} bytes, over the {MAX_DOCUMENT_BYTES:,} a summary may be; nothing was written."
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise CommandError(f"{path}: cannot read the file ({exc.strerror or exc}).") from exc
     if b"\x00" in raw[:SNIFF_BYTES]:
         raise CommandError(f"{path}: this is a binary file, not a Markdown summary; nothing was written.")
+    if (nul := raw.find(b"\x00")) >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise CommandError(f"{path}: line {line}: a NUL character, which no text has; nothing was written.")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -69,15 +79,23 @@ class Command(BaseCommand):
         document = parse(read_document(path))
         self.report_found(path, document)
         source = self.source(document, options["source_url"], published)
-        proposals = propose(document, source.published_on, people())
+        stored = people()
+        everyone = people_of(document, stored)
+        self.report_people(everyone)
+        proposals = propose(document, source.published_on, stored)
         if not proposals:
             raise CommandError("No forward-looking sentence or bullet found: nothing to propose.")
+        if len(proposals) > MAX_PROPOSALS:
+            raise CommandError(
+                f"{path}: {len(proposals):,} forward-looking sentences, over the {MAX_PROPOSALS:,} an episode "
+                "summary has; nothing was written."
+            )
         if options["transcript"]:
             try:
                 cues = read_transcript(options["transcript"])
             except TranscriptError as exc:
                 raise CommandError(f"--transcript {exc}; nothing was written.") from exc
-            proposals = match_transcript(proposals, cues, people())
+            proposals = match_transcript(proposals, cues, everyone)
             missing = sum(1 for p in proposals if not p.passage)
             self.stdout.write(f"Transcript: {len(cues)} cues; passage not found for {missing} candidates.")
         if options["dry_run"]:
@@ -98,6 +116,15 @@ class Command(BaseCommand):
                     f"Not proposed, over {QUOTE_MAX:,} characters (a prediction's quote): line {lines}."
                 )
             )
+
+    def report_people(self, everyone: list[Person]) -> None:
+        named = [p for p in everyone if p.found]
+        if named:
+            listed = "; ".join(
+                f"{p.name} ({'stored' if p.pk else 'new'}, {p.found}{', ' + p.description if p.description else ''})"
+                for p in named
+            )
+            self.stdout.write(f"People in the document: {listed}.")
 
     def report_found(self, path: Path, document: Document) -> None:
         found = [
