@@ -30,7 +30,7 @@ class FollowForm(forms.Form):
 
 def message(request: HttpRequest, title: str, text: str, *, status: int = 200, **button: str) -> HttpResponse:
     return render(
-        request, "predictions/follow_message.html", {"title": title, "text": text, **button}, status=status
+        request, "predictions/message.html", {"title": title, "text": text, **button}, status=status
     )
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import conditional_page
 
-from . import api, calendars, export_views, feeds, follow_views, share_views, views
+from . import api, calendars, challenge_views, export_views, feeds, follow_views, share_views, views
 from .throttle import throttled
 
 # A calendar is every matching prediction rendered on each fetch: counted like the API's
@@ -18,6 +18,8 @@ urlpatterns = [
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
     path("unattributed/", views.unattributed, name="unattributed"),
     path("predictions/<int:pk>/", views.prediction_detail, name="prediction-detail"),
+    # A reader contests a recorded outcome; shown with a reviewer's answer, never before.
+    path("predictions/<int:pk>/challenge/", challenge_views.challenge, name="challenge"),
     # Resolution history downloads; an unknown format gets a clear 400.
     path("export/schema.json", export_views.schema, name="export-schema"),
     path("export/resolutions.<str:fmt>", export_views.resolutions, name="export-resolutions"),

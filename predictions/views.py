@@ -199,5 +199,7 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": history,
         "partial_credit": partial_credit(),
         "claim_review": claim_review(prediction, [row.event for row in history]),
+        # Readers' challenges, only once a reviewer answered them (challenges.py).
+        "challenges": prediction.challenges.answered().order_by("created_at", "id"),
     }
     return render(request, "predictions/prediction_detail.html", context)

@@ -31,7 +31,9 @@ def test_the_speaker_page_shares_its_record_as_the_page_shows_it() -> None:
     assert tags["og:url"] == tags["canonical"] == "http://127.0.0.1:8000/speakers/ada-lovelace/"
     # With a picture of the record (tests/test_share_images.py), the large card.
     assert tags["twitter:card"] == "summary_large_image"
-    assert tags["og:image"] == tags["twitter:image"] == "http://127.0.0.1:8000/speakers/ada-lovelace/share.png"
+    assert (
+        tags["og:image"] == tags["twitter:image"] == "http://127.0.0.1:8000/speakers/ada-lovelace/share.png"
+    )
     # The same numbers as the page's own accuracy line.
     assert '<strong data-overall="value">63%</strong>' in html
     assert '<span data-overall="interval">22%–91%</span>' in html

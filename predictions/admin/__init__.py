@@ -1,10 +1,10 @@
 """Admin registrations, one module per job: the predictions and their review queue
 (`predictions.py`), deciding on one prediction (`decide.py`) or several (`bulk.py`), the
 history inline (`history.py`), the queue's filters (`filters.py`), who may do what
-(`access.py`), the candidates proposed by an ingest (`candidates.py`) and the admin's own
-name (`site.py`)."""
+(`access.py`), the candidates proposed by an ingest (`candidates.py`), readers' challenges
+(`challenges.py`) and the admin's own name (`site.py`)."""
 
-from . import candidates, site
+from . import candidates, challenges, site
 from .predictions import PredictionAdmin, SourceAdmin, SpeakerAdmin
 
-__all__ = ["PredictionAdmin", "SourceAdmin", "SpeakerAdmin", "candidates", "site"]
+__all__ = ["PredictionAdmin", "SourceAdmin", "SpeakerAdmin", "candidates", "challenges", "site"]

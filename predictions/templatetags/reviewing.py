@@ -1,11 +1,12 @@
 """For the admin's index: how many predictions wait for review, from the tally (one small
-query, whatever the number of predictions)."""
+query, whatever the number of predictions), and how many readers' challenges wait."""
 
 from __future__ import annotations
 
 from django import template
 
 from ..filtering import Filters
+from ..models import Challenge, ChallengeStatus
 from ..tallies import tallies
 
 register = template.Library()
@@ -16,3 +17,8 @@ def waiting_for_review() -> int:
     """Predictions whose status is due: flagged by the schedule, or back from a deferral."""
     [row] = tallies(Filters()) or [None]
     return row["tally"].due if row else 0
+
+
+@register.simple_tag
+def challenges_waiting() -> int:
+    return Challenge.objects.filter(status=ChallengeStatus.PENDING).count()
