@@ -379,3 +379,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Public forms, counted per client address (predictions/follow_views.py, challenge_views.py).
+FOLLOW_RATE = os.environ.get("FOLLOW_RATE", "5/h")
+CHALLENGE_RATE = os.environ.get("CHALLENGE_RATE", "3/h")
+# Evidence archiving (predictions/archiving.py): an external copy too, off by default.
+ARCHIVE_EXTERNAL = envbool("ARCHIVE_EXTERNAL", "False")
+ARCHIVE_EXTERNAL_ENDPOINT = os.environ.get("ARCHIVE_EXTERNAL_ENDPOINT", "https://web.archive.org/save/")
+ARCHIVE_ALLOWED_NETWORKS = [n for n in os.environ.get("ARCHIVE_ALLOWED_NETWORKS", "").split(",") if n.strip()]

@@ -8,4 +8,8 @@ class PredictionsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system checks; no queries here (nothing may touch the database at
         # start-up).
-        from . import checks  # noqa: F401
+        # Connects the evidence archiver to new history rows (archiving.py).
+        from . import (
+            archiving,  # noqa: F401
+            checks,  # noqa: F401
+        )

@@ -18,7 +18,7 @@ from . import challenges, throttle
 from .forms import EvidenceField
 from .models import CHALLENGE_REASON_MAX, Prediction, Status
 
-CHALLENGE_RATE = getattr(settings, "CHALLENGE_RATE", "3/h")
+CHALLENGE_RATE = settings.CHALLENGE_RATE
 MAX_LINKS = 10
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from . import following, throttle
 from .models import Speaker
 
-FOLLOW_RATE = getattr(settings, "FOLLOW_RATE", "5/h")
+FOLLOW_RATE = settings.FOLLOW_RATE
 
 
 class FollowForm(forms.Form):

@@ -1,7 +1,17 @@
 from django.urls import path
 from django.views.decorators.http import conditional_page
 
-from . import api, calendars, challenge_views, export_views, feeds, follow_views, share_views, views
+from . import (
+    api,
+    archive_views,
+    calendars,
+    challenge_views,
+    export_views,
+    feeds,
+    follow_views,
+    share_views,
+    views,
+)
 from .throttle import throttled
 
 # A calendar is every matching prediction rendered on each fetch: counted like the API's
@@ -18,6 +28,8 @@ urlpatterns = [
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
     path("unattributed/", views.unattributed, name="unattributed"),
     path("predictions/<int:pk>/", views.prediction_detail, name="prediction-detail"),
+    # The archived copy of a decision's evidence link, as an inert download.
+    path("archive/<int:pk>/", archive_views.archived_copy, name="archived-copy"),
     # A reader contests a recorded outcome; shown with a reviewer's answer, never before.
     path("predictions/<int:pk>/challenge/", challenge_views.challenge, name="challenge"),
     # Resolution history downloads; an unknown format gets a clear 400.

@@ -25,12 +25,14 @@ from django.views.decorators.http import condition, require_safe
 
 from . import caching
 from .actors import public_label
+from .archiving import copies_by_url
 from .claimreview import claim_review
 from .filtering import ATTESTED_LABEL, ATTESTED_VALUE, CANONICAL_PARAMS, FilterError, Filters, parse
 from .links import safe_href
 from .models import (
     UNATTRIBUTED,
     UNATTRIBUTED_LABEL,
+    ArchivedCopy,
     Attribution,
     Event,
     Prediction,
@@ -177,19 +179,25 @@ def unattributed(request: HttpRequest) -> HttpResponse:
 class PublicEvent:
     event: Event
     actor: str
-    evidence: list[tuple[str, str]]  # (text, href or "" when not a web link)
+    # (text, href or "" when not a web link, its archived copy or None)
+    evidence: list[tuple[str, str, ArchivedCopy | None]]
 
 
 @require_safe
 def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     prediction = get_object_or_404(Prediction.objects.select_related("speaker", "source"), pk=pk)
+    events = list(prediction.events.order_by("at", "id"))
+    copies = copies_by_url(events)
     history = [
         PublicEvent(
             event=event,
             actor=public_label(event.actor_id, event.actor_name),
-            evidence=[(str(url), safe_href(str(url))) for url in (event.evidence or [])],
+            evidence=[
+                (str(url), safe_href(str(url)), copies.get((event.pk, str(url))))
+                for url in (event.evidence or [])
+            ],
         )
-        for event in prediction.events.order_by("at", "id")
+        for event in events
     ]
     context = {
         "prediction": prediction,

@@ -27,7 +27,9 @@ from django.db import connection
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters
 from predictions.models import (
+    ArchivedCopy,
     Attribution,
+    Challenge,
     Event,
     Horizon,
     Outcome,
@@ -37,6 +39,7 @@ from predictions.models import (
     Stance,
     StanceKind,
     Status,
+    Subscription,
     UnresolvableReason,
 )
 from predictions.schemas import EXPORT_FIELDS, ExportRow, csv_uncell
@@ -74,7 +77,10 @@ def empty_the_database() -> None:
     PostgreSQL's TRUNCATE is not seen by the row trigger that refuses DELETE; SQLite has no
     DELETE trigger. Both are rolled back with the test's transaction.
     """
-    tables = [m._meta.db_table for m in (Event, Stance, Prediction, Speaker, Source)]
+    tables = [
+        m._meta.db_table
+        for m in (ArchivedCopy, Challenge, Subscription, Event, Stance, Prediction, Speaker, Source)
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Django's foreign keys are checked at commit; TRUNCATE refuses to run while such
