@@ -4,7 +4,6 @@ only from the statuses it may be taken from), so a re-import never crashes."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
