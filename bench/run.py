@@ -18,7 +18,9 @@ For each size it makes a throwaway database `<name>_bench_<size>` on DATABASE_UR
 Each figure is the median of BENCH_RUNS (default 5) runs, ours and the hand-written one
 taking turns. Statements are counted as Django executes them, COPY included. It prints
 figures and asserts none: it is not part of `make test`, and a busy machine is not a bug.
-`make bench` then runs bench/throughput.py: requests/s through gunicorn under wrk.
+`make bench` then runs bench/throughput.py: requests/s through gunicorn under wrk. After
+the table: decisions/s with 1 and 8 concurrent writers, old triggers against new
+(bench/writers.py).
 """
 
 from __future__ import annotations
@@ -277,6 +279,9 @@ def main() -> int:
     print("peak Python allocations during one CSV export (flat = memory does not grow with rows):")
     for line in memory:
         print(f"  {line}")
+    from bench import writers
+
+    writers.run(server)
     from bench import ingest
 
     ingest.main()  # no database: ingest's episodes and bad-input figures

@@ -10,6 +10,11 @@ changed by one conditional UPDATE that repeats the whole flaggable rule, and giv
 history rows by one INSERT. A run killed part-way leaves whole batches behind, committed or
 not, and the next run takes the rest. A batch that fails is retried one prediction at a time
 (`flag_one`), so one bad row is logged and skipped without holding up the others.
+
+A batch or a single flag that lost a race with another writer (`races.retried`: a deadlock,
+a serialization failure) is run again whole first. The job locks only predictions while it
+works, in pk order; the tally and version rows are written as it commits (migration 0011),
+so it forms no wait cycle with a decision or an import.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import races
 from .actors import SCHEDULER
 from .bulk import insert_rows
 from .models import JOB_NAME, EventKind, JobRun, Prediction, Status
@@ -104,6 +110,10 @@ def flag_batch(pks: Sequence[int], as_of: date, *, at: datetime, skip_locked: bo
 
     With `skip_locked`, rows another transaction holds are left out instead of waited for.
     """
+    return races.retried(lambda: _flag_batch(pks, as_of, at=at, skip_locked=skip_locked))
+
+
+def _flag_batch(pks: Sequence[int], as_of: date, *, at: datetime, skip_locked: bool) -> set[int]:
     step = Step(EventKind.FLAGGED, at)
     with transaction.atomic():
         # Locked in pk order, so two runs that both wait never wait on each other. On SQLite
@@ -149,6 +159,10 @@ def flag_batch(pks: Sequence[int], as_of: date, *, at: datetime, skip_locked: bo
 
 def flag_one(pk: int, as_of: date, *, at: datetime, note: str = "") -> int:
     """Claim one prediction; 1 if this call flagged it, 0 if it was not (or no longer) flaggable."""
+    return races.retried(lambda: _flag_one(pk, as_of, at=at, note=note))
+
+
+def _flag_one(pk: int, as_of: date, *, at: datetime, note: str) -> int:
     with transaction.atomic():
         # The WHERE repeats the whole flaggable rule, so a prediction resolved, deferred
         # or flagged by someone else since it was selected is left alone. On PostgreSQL a

@@ -134,9 +134,16 @@ def history_row(  # noqa: PLR0913 - keyword-only, one per column of the history 
 
 
 def replay(steps: Iterable[Step]) -> dict[str, Any]:
-    """A prediction's state (STATE_FIELDS) after its events, oldest first."""
+    """A prediction's state (STATE_FIELDS) after its events, oldest first.
+
+    A step changes the state only from a status it may be taken from (`REPLAYS_FROM`): a
+    history merged from two databases (an import of an export made elsewhere) can hold a
+    flag or a deferral after an outcome, which neither the job nor a reviewer would have
+    recorded on a resolved prediction; it stays in the history and changes nothing."""
     state = dict(INITIAL_STATE)
     for step in steps:
+        if state["status"] not in REPLAYS_FROM.get(step.kind, ANY_STATUS):
+            continue
         state.update({k: v for k, v in changes(step).items() if k in INITIAL_STATE})
     return state
 
@@ -159,6 +166,15 @@ ALLOWED: dict[str, Allowed] = {
     RESOLVE: Allowed(frozenset(Status.values)),
     DEFER: Allowed(frozenset({Status.OPEN, Status.DUE}), "A resolved prediction is reopened, not deferred."),
     REOPEN: Allowed(frozenset({Status.RESOLVED}), "Only a resolved prediction can be reopened."),
+}
+
+ANY_STATUS = frozenset(Status.values)
+# The statuses a replayed step applies from (replay()); a kind missing here applies from
+# any. The flag job flags only what is not resolved; the reviewers' rule is ALLOWED.
+REPLAYS_FROM: dict[str, frozenset[str]] = {
+    EventKind.FLAGGED: frozenset({Status.OPEN, Status.DUE}),
+    EventKind.DEFERRED: ALLOWED[DEFER].from_statuses,
+    EventKind.REOPENED: ALLOWED[REOPEN].from_statuses,
 }
 
 NOTE_REQUIRED = {

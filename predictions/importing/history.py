@@ -7,6 +7,10 @@ the second, inside the one transaction, writes the events in batches. A predicti
 status, outcome, reason, review date and stamps are then recomputed from its whole
 history in the database (events already there plus those added), in (at, id) order,
 by replaying it through the transition table (transitions.py).
+
+Lock order (issue 17): the file's existing predictions are locked first, in id order, as
+the flag job and decisions lock theirs; the tally and data version are written at COMMIT
+(migration 0011). A lost race is run again whole by `import_path` (`races.retried`).
 """
 
 from __future__ import annotations
@@ -175,8 +179,13 @@ def _write_predictions(
         for slug, (values, _) in gathered.sources.items()
     }
     by_source_id = {s.pk: slug for slug, s in sources.items()}
+    # Read and locked at once, in id order as every writer locks predictions, before any
+    # is changed: what is compared below cannot change under the import, and the import
+    # waits for a decision or the flag job rather than forming a cycle with it. (Every
+    # prediction of the file's sources: an export carries whole sources.)
     existing = {
-        (by_source_id[p.source_id], p.key): p for p in Prediction.objects.filter(source__in=sources.values())
+        (by_source_id[p.source_id], p.key): p
+        for p in Prediction.objects.filter(source__in=sources.values()).order_by("pk").select_for_update()
     }
     new, changed = [], []
     for (source_slug, key), (values, _) in gathered.predictions.items():

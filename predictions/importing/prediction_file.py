@@ -180,6 +180,17 @@ def load(parsed: PredictionFile, *, missing_only: bool = False) -> ImportResult:
                 result,
                 "sources",
             )
+        # The file's existing predictions locked first, in id order as every writer locks
+        # predictions, before any is changed: no cycle with a decision or the flag job.
+        list(
+            Prediction.objects.filter(
+                source__in=[sources[slug] for slug in {p.source for p in parsed.predictions}],
+                key__in={p.key for p in parsed.predictions},
+            )
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
         for p in parsed.predictions:
             source = sources[p.source]
             stated = p.stated_on or source.published_on

@@ -124,6 +124,22 @@ def pg_upsert(rows):
     )
 
 
+def pg_tally_body(rows, counted=None):
+    """The statement trigger's function after its name: when the statement changed any row,
+    `counted` (this migration: bump the version, then upsert the tally; 0011 replaces it)."""
+    first = rows[-1][1]
+    counted = counted if counted is not None else f"{PG_BUMP}\n    {pg_upsert(rows)}"
+    return f"""RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM {first}) THEN
+        RETURN NULL;
+    END IF;
+    {counted}
+    RETURN NULL;
+END
+$$;"""
+
+
 PG_TRIGGERS = {
     # operation: (the rows it changes with their sign, REFERENCING clause)
     "insert": ([(1, "new_rows")], "NEW TABLE AS new_rows"),
@@ -162,19 +178,9 @@ CREATE TABLE predictions_dataversion (
         pg_upsert([(1, "predictions_prediction")]),
     ]
     for op, (rows, referencing) in PG_TRIGGERS.items():
-        first = rows[-1][1]
         sql.append(
             f"""
-CREATE FUNCTION predictions_tally_{op}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM {first}) THEN
-        RETURN NULL;
-    END IF;
-    {PG_BUMP}
-    {pg_upsert(rows)}
-    RETURN NULL;
-END
-$$;
+CREATE FUNCTION predictions_tally_{op}() {pg_tally_body(rows)}
 CREATE TRIGGER predictions_tally_{op} AFTER {op.upper()} ON predictions_prediction
     REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION predictions_tally_{op}();"""
         )
