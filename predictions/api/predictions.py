@@ -20,7 +20,7 @@ from pydantic import Field
 from ..actors import public_label
 from ..claimreview import claim_review
 from ..filtering import FilterError, Filters, parse
-from ..links import speaker_url
+from ..links import safe_href, speaker_url
 from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
 from .errors import BadParameter
 from .schemas import (
@@ -36,12 +36,18 @@ ERRORS = {400: ErrorOut, 404: ErrorOut, 429: ErrorOut}
 MAX_LIMIT = 200
 
 
+def shown_url(url: str) -> str:
+    """A stored link as the API gives it: an http(s) URL without spaces, else "" (the admin's
+    URL field lets in only such links; a value stored another way is not handed out)."""
+    return url if safe_href(url) and not any(c.isspace() for c in url) else ""
+
+
 def speaker_out(speaker: Speaker) -> dict:
     return {
         "slug": speaker.slug,
         "name": speaker.name,
         "bio": speaker.bio,
-        "url": speaker.url,
+        "url": shown_url(speaker.url),
         "page": speaker_url(speaker.slug),
     }
 
@@ -51,7 +57,7 @@ def source_out(source: Source) -> dict:
         "slug": source.slug,
         "title": source.title,
         "kind": source.kind,
-        "url": source.url,
+        "url": shown_url(source.url),
         "published_on": source.published_on,
     }
 

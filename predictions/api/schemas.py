@@ -106,7 +106,11 @@ class EventOut(EventFields):  # type: ignore[misc,valid-type]
 
     kind: EventKind
     at: datetime = Field(description="When it happened (UTC, ISO 8601).")
-    actor: Literal["Reviewer", "Scheduler"] = Field(
+    # As stored: the service lets in only http(s) links, but an answer must hold whatever
+    # the database holds (the import format's stricter type is for what comes in).
+    evidence: list[str] = Field(description="Links to what shows it, one string each.")
+    # The roles of actors.py: every person is "Reviewer"; the job and the importer by name.
+    actor: Literal["Reviewer", "Scheduler", "Import"] = Field(
         description="Who, as the public pages show it: a role, never a reviewer's user name."
     )
 
