@@ -4,8 +4,8 @@ from django.views.decorators.http import conditional_page
 from . import api, calendars, export_views, feeds, views
 from .throttle import throttled
 
-# A calendar is every matching prediction rendered on each fetch: counted like the API's
-# requests (API_ANON_RATE per client address), in a count of its own.
+# A calendar after a write is rendered afresh (streamed, cached under the data version):
+# counted like the API's requests (API_ANON_RATE per client address), in a count of its own.
 calendar_view = throttled("calendar")
 
 urlpatterns = [
