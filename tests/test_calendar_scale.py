@@ -48,7 +48,12 @@ def make_many(make_prediction, n: int, **fields: object) -> list[Prediction]:
 
 @pytest.mark.parametrize(
     "url",
-    ["/calendar.ics", "/speakers/ada-lovelace/calendar.ics", "/unattributed/calendar.ics", "/sources/test-podcast/calendar.ics"],
+    [
+        "/calendar.ics",
+        "/speakers/ada-lovelace/calendar.ics",
+        "/unattributed/calendar.ics",
+        "/sources/test-podcast/calendar.ics",
+    ],
 )
 def test_every_calendar_is_a_streamed_response(make_prediction, speaker: Speaker, url: str) -> None:
     make_prediction(speaker=speaker)
@@ -115,7 +120,9 @@ def test_a_conditional_fetch_is_a_304_until_a_prediction_changes(make_prediction
     assert summaries(content) == ["Changed"]
 
 
-def test_a_second_fetch_is_the_cached_calendar_until_something_changes(make_prediction, speaker: Speaker) -> None:
+def test_a_second_fetch_is_the_cached_calendar_until_something_changes(
+    make_prediction, speaker: Speaker
+) -> None:
     p = make_prediction(speaker=speaker)
     url = "/speakers/ada-lovelace/calendar.ics"
     _, first, _ = fetch(url)
