@@ -80,7 +80,7 @@ def site_host() -> str:
     return urlsplit(settings.SITE_ROOT).hostname or "localhost"
 
 
-def describe(prediction: Prediction) -> str:
+def describe(prediction: Prediction, url: str) -> str:
     source = prediction.source
     lines = [
         f"Said by: {one_line(prediction.speaker.name) if prediction.speaker else UNATTRIBUTED_LABEL}",
@@ -88,12 +88,13 @@ def describe(prediction: Prediction) -> str:
         f"Resolution criteria: {prediction.resolution_criteria}",
         f"Status: {prediction.get_status_display()}"
         + (f", {prediction.get_outcome_display().lower()}" if prediction.outcome else ""),
-        f"{settings.SITE_ROOT}{prediction.get_absolute_url()}",
+        url,
     ]
     return plain("\n".join(lines))
 
 
 def event_of(prediction: Prediction, host: str) -> bytes:
+    url = f"{settings.SITE_ROOT}{prediction.get_absolute_url()}"  # once: reverse() is a tenth of the time
     event = Event()
     event.add("uid", f"prediction-{prediction.source.slug}-{prediction.key}@{host}")
     # DTSTAMP from the row's last change (not "now"), so an unchanged calendar is the same
@@ -105,8 +106,8 @@ def event_of(prediction: Prediction, host: str) -> bytes:
     if prediction.due_on < date.max:
         event.add("dtend", prediction.due_on + timedelta(days=1))
     event.add("summary", one_line(prediction.claim))
-    event.add("description", describe(prediction))
-    event.add("url", f"{settings.SITE_ROOT}{prediction.get_absolute_url()}")
+    event.add("description", describe(prediction, url))
+    event.add("url", url)
     event.add("transp", "TRANSPARENT")
     return event.to_ical()
 
