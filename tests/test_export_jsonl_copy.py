@@ -16,7 +16,7 @@ from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters, event_rows
 from predictions.models import EventKind, Prediction, Status
 from tests.conftest import requires_postgres
-from tests.test_export_copy import event, nasty  # noqa: F401 - the fixture, shared
+from tests.support import history_event
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
 
@@ -30,7 +30,7 @@ def copy_jsonl(filters: ExportFilters, public: bool = False, chunk_size: int = 2
     return "".join(stream_export("jsonl", filters, public=public, chunk_size=chunk_size))
 
 
-def test_both_paths_write_the_same_bytes_for_awkward_text(nasty: list[Prediction]) -> None:  # noqa: F811
+def test_both_paths_write_the_same_bytes_for_awkward_text(nasty: list[Prediction]) -> None:
     orm = orm_jsonl(ExportFilters())
     lines = orm.split("\n")[:-1]  # not splitlines(): a U+2028 in a claim is no line end
     assert len(lines) > len(nasty)
@@ -38,7 +38,7 @@ def test_both_paths_write_the_same_bytes_for_awkward_text(nasty: list[Prediction
     assert copy_jsonl(ExportFilters()) == orm
 
 
-def test_both_paths_write_the_same_bytes_in_a_public_download(nasty: list[Prediction]) -> None:  # noqa: F811
+def test_both_paths_write_the_same_bytes_in_a_public_download(nasty: list[Prediction]) -> None:
     orm = orm_jsonl(ExportFilters(), public=True)
     assert '"actor":"reviewer"' in orm and "=evil" not in orm
     assert copy_jsonl(ExportFilters(), public=True) == orm
@@ -53,14 +53,14 @@ def test_both_paths_write_the_same_bytes_in_a_public_download(nasty: list[Predic
     ],
     ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()),
 )
-def test_both_paths_filter_alike(nasty: list[Prediction], filters: dict[str, object]) -> None:  # noqa: F811
+def test_both_paths_filter_alike(nasty: list[Prediction], filters: dict[str, object]) -> None:
     chosen = ExportFilters(**filters)
     orm = orm_jsonl(chosen)
     assert orm.count("\n") > 1
     assert copy_jsonl(chosen) == orm
 
 
-def test_on_postgresql_json_lines_come_through_copy_not_the_orm_rows(nasty, monkeypatch) -> None:  # noqa: F811
+def test_on_postgresql_json_lines_come_through_copy_not_the_orm_rows(nasty, monkeypatch) -> None:
     expected = orm_jsonl(ExportFilters())
 
     def refuse(*args: object, **kwargs: object) -> None:
@@ -70,7 +70,7 @@ def test_on_postgresql_json_lines_come_through_copy_not_the_orm_rows(nasty, monk
     assert copy_jsonl(ExportFilters()) == expected
 
 
-def test_copy_streams_json_lines_in_chunks_and_counts_them(nasty: list[Prediction]) -> None:  # noqa: F811
+def test_copy_streams_json_lines_in_chunks_and_counts_them(nasty: list[Prediction]) -> None:
     counted: list[int] = []
     chunks = list(stream_export("jsonl", ExportFilters(), chunk_size=4, on_rows=counted.append))
     assert len(chunks) == len(counted) > 2
@@ -96,7 +96,7 @@ TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x0
 def test_any_text_comes_out_the_same_on_both_paths(make_prediction, claim: str, note: str) -> None:
     with transaction.atomic():
         p = make_prediction(claim=claim, quote=note)
-        event(
+        history_event(
             p,
             EventKind.FLAGGED,
             datetime(2027, 1, 1, tzinfo=UTC),
