@@ -122,10 +122,19 @@ def export_hand() -> int:
 # --- Pages -------------------------------------------------------------------------------
 
 
-def page(url: str, *, staff: bool = False, fresh: bool = False) -> Callable[[], int]:
+def body_size(response: object) -> int:
+    """The response's size in bytes, a streamed one read chunk by chunk (never joined)."""
+    if getattr(response, "streaming", False):
+        return sum(len(chunk) for chunk in response.streaming_content)  # type: ignore[attr-defined]
+    return len(response.content)  # type: ignore[attr-defined]
+
+
+def page(url: str | Callable[[], str], *, staff: bool = False, fresh: bool = False) -> Callable[[], int]:
     """A GET through Django's whole stack (middleware, view, template), no HTTP server; the
-    page's size in bytes. `fresh`: the page cache emptied first, as after a write."""
+    page's size in bytes. `fresh`: the page cache emptied first, as after a write. `url` may
+    be a function of the database (a deep cursor, the largest speaker), asked once per database."""
     clients: dict[str, Client] = {}
+    urls: dict[str, str] = {}
 
     def get() -> int:
         database = connection.settings_dict["NAME"]
@@ -133,12 +142,13 @@ def page(url: str, *, staff: bool = False, fresh: bool = False) -> Callable[[], 
             clients[database] = Client(HTTP_HOST="127.0.0.1")
             if staff:
                 clients[database].force_login(User.objects.get(username="bench"))
+            urls[database] = url() if callable(url) else url
         if fresh:
             cache.clear()
-        response = clients[database].get(url)
+        response = clients[database].get(urls[database])
         if response.status_code != 200:
-            raise RuntimeError(f"GET {url}: {response.status_code}")
-        return len(response.content)
+            raise RuntimeError(f"GET {urls[database]}: {response.status_code}")
+        return body_size(response)
 
     return get
 
@@ -157,6 +167,194 @@ def statements(sql: list[str]) -> Callable[[], int]:
     return run
 
 
+# --- JSON Lines export -------------------------------------------------------------------
+
+# The same rows in the same order as JSON objects, the way a person would write it: every
+# column as stored, json_build_object's own encoding (spaces, its date and number formats).
+_JSON_EVENT = """
+    COPY (
+        SELECT json_build_object(
+            'prediction_id', p.id, 'source', so.slug, 'key', p.key, 'claim', p.claim,
+            'speaker', sp.slug, 'speaker_name', sp.name, 'horizon', p.horizon,
+            'horizon_as_said', p.horizon_as_said, 'stated_on', p.stated_on, 'due_on', p.due_on,
+            'probability', p.probability, 'event', e.kind, 'at', e.at, 'actor', e.actor_name,
+            'from_status', e.from_status, 'to_status', e.to_status, 'from_outcome', e.from_outcome,
+            'to_outcome', e.to_outcome, 'unresolvable_reason', e.unresolvable_reason,
+            'review_after', e.review_after, 'note', e.note, 'evidence', e.evidence, 'quote', p.quote,
+            'section', p.section, 'source_timestamp', p.source_timestamp,
+            'resolution_criteria', p.resolution_criteria, 'source_title', so.title,
+            'source_kind', so.kind, 'source_url', so.url, 'source_published_on', so.published_on,
+            'attribution', p.attribution, 'attribution_note', p.attribution_note,
+            'excerpt', p.excerpt, 'source_note', p.source_note)
+        FROM predictions_event e
+        JOIN predictions_prediction p ON p.id = e.prediction_id
+        JOIN predictions_source so ON so.id = p.source_id
+        LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+        ORDER BY e.at, e.id
+    ) TO STDOUT
+"""
+_JSON_LONELY = """
+    COPY (
+        SELECT json_build_object(
+            'prediction_id', p.id, 'source', so.slug, 'key', p.key, 'claim', p.claim,
+            'speaker', sp.slug, 'speaker_name', sp.name, 'horizon', p.horizon,
+            'horizon_as_said', p.horizon_as_said, 'stated_on', p.stated_on, 'due_on', p.due_on,
+            'probability', p.probability, 'quote', p.quote, 'section', p.section,
+            'source_timestamp', p.source_timestamp, 'resolution_criteria', p.resolution_criteria,
+            'source_title', so.title, 'source_kind', so.kind, 'source_url', so.url,
+            'source_published_on', so.published_on, 'attribution', p.attribution,
+            'attribution_note', p.attribution_note, 'excerpt', p.excerpt, 'source_note', p.source_note)
+        FROM predictions_prediction p
+        JOIN predictions_source so ON so.id = p.source_id
+        LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+        WHERE NOT EXISTS (SELECT 1 FROM predictions_event e WHERE e.prediction_id = p.id)
+        ORDER BY p.id
+    ) TO STDOUT
+"""
+
+
+def jsonl_ours() -> int:
+    counted: list[int] = []
+    return _consume(stream_export("jsonl", ExportFilters(), on_rows=counted.append), counted)
+
+
+def jsonl_orm() -> int:
+    counted: list[int] = []
+    filters = ExportFilters()
+    return _consume(
+        stream_export("jsonl", filters, rows=event_rows(filters), on_rows=counted.append), counted
+    )
+
+
+def jsonl_hand() -> int:
+    rows = 0
+    with connection.cursor() as cursor:
+        for sql in (_JSON_EVENT, _JSON_LONELY):
+            with cursor.cursor.copy(sql) as copy:
+                for _ in copy:
+                    rows += 1
+    return rows
+
+
+# --- Calendars, deep pages ---------------------------------------------------------------
+
+_CALENDAR_ROWS = """
+    SELECT p.id, p.key, p.claim, p.due_on, p.updated_at, p.status, p.outcome, p.resolution_criteria,
+           so.slug, so.title, so.published_on, sp.name
+    FROM predictions_prediction p
+    JOIN predictions_source so ON so.id = p.source_id
+    LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+"""
+
+
+def largest_speaker() -> tuple[int, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.id, s.slug FROM predictions_speaker s JOIN predictions_prediction p ON p.speaker_id = s.id"
+            " GROUP BY s.id, s.slug ORDER BY count(*) DESC, s.id LIMIT 1"
+        )
+        return cursor.fetchone()
+
+
+def deep_key(where: str, from_end: int) -> tuple[date, int]:
+    """The (due_on, id) `from_end` rows before the last of `where` (untimed: an OFFSET walk)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT due_on, id FROM predictions_prediction WHERE {where}"
+            " ORDER BY due_on DESC, id DESC OFFSET %s LIMIT 1",
+            [from_end],
+        )
+        found = cursor.fetchone()
+        if found is None:  # fewer rows than that: the first
+            cursor.execute(
+                f"SELECT due_on, id FROM predictions_prediction WHERE {where} ORDER BY due_on, id LIMIT 1"
+            )
+            found = cursor.fetchone()
+        return found
+
+
+def calendar_hand(speaker: bool) -> Callable[[], int]:
+    """The calendar's rows by hand: the same SELECT and joins, fetched; no iCalendar text."""
+
+    def run() -> int:
+        from django.utils import timezone
+
+        from predictions.calendars import site_events
+
+        with connection.cursor() as cursor:
+            if speaker:
+                cursor.execute(
+                    _CALENDAR_ROWS + " WHERE p.speaker_id = %s ORDER BY p.due_on, p.id",
+                    [largest_speaker()[0]],
+                )
+            else:
+                cursor.execute(
+                    _CALENDAR_ROWS + " WHERE p.due_on >= %s ORDER BY p.due_on, p.id LIMIT %s",
+                    [timezone.localdate(), site_events()],
+                )
+            return len(cursor.fetchall())
+
+    return run
+
+
+def speaker_page_url(deep: bool) -> Callable[[], str]:
+    def url() -> str:
+        from predictions.keyset import encode
+
+        speaker_id, slug = largest_speaker()
+        if not deep:
+            return f"/speakers/{slug}/"
+        return f"/speakers/{slug}/?after={encode(deep_key(f'speaker_id = {speaker_id}', 60))}"
+
+    return url
+
+
+def speaker_page_hand() -> int:
+    """The deep page's rows and count by hand, keyset on the speaker's index."""
+    speaker_id, _ = largest_speaker()
+    day, pk = deep_key(f"speaker_id = {speaker_id}", 60)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.*, so.* FROM predictions_prediction p JOIN predictions_source so ON so.id = p.source_id"
+            " WHERE p.speaker_id = %s AND (p.due_on, p.id) > (%s, %s) ORDER BY p.due_on, p.id LIMIT 51",
+            [speaker_id, day, pk],
+        )
+        rows = len(cursor.fetchall())
+        cursor.execute("SELECT count(*) FROM predictions_prediction WHERE speaker_id = %s", [speaker_id])
+        cursor.fetchone()
+        return rows
+
+
+def api_url(deep: bool) -> Callable[[], str]:
+    def url() -> str:
+        from predictions.keyset import encode
+
+        return f"/api/predictions?cursor={encode(deep_key('true', 100))}" if deep else "/api/predictions"
+
+    return url
+
+
+def api_hand() -> int:
+    """The deep API page by hand: its 51 rows with speaker and source, and the total."""
+    day, pk = deep_key("true", 100)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.*, so.*, sp.* FROM predictions_prediction p"
+            " JOIN predictions_source so ON so.id = p.source_id"
+            " LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id"
+            " WHERE (p.due_on, p.id) > (%s, %s) ORDER BY p.due_on, p.id LIMIT 51",
+            [day, pk],
+        )
+        rows = len(cursor.fetchall())
+        cursor.execute("SELECT count(*) FROM predictions_prediction")
+        cursor.fetchone()
+        return rows
+
+
+def speaker_calendar_url() -> str:
+    return f"/speakers/{largest_speaker()[1]}/calendar.ics"
+
+
 ADMIN = "/admin/predictions/prediction/"
 # (label, ours, hand-written or None, what the rows column counts). The scorecard's and the
 # queue's hand-written SQL is bench/scorecard_admin.py's, which measures them before and
@@ -164,6 +362,25 @@ ADMIN = "/admin/predictions/prediction/"
 READ_ONLY: list[tuple[str, Callable[[], int], Callable[[], int] | None, str]] = [
     ("CSV export", export_ours, export_hand, "rows"),
     ("CSV export, ORM path", export_orm, export_hand, "rows"),
+    ("JSONL export", jsonl_ours, jsonl_hand, "rows"),
+    ("JSONL export, ORM path (before)", jsonl_orm, jsonl_hand, "rows"),
+    ("calendar.ics, after a write", page("/calendar.ics", fresh=True), calendar_hand(speaker=False), "bytes"),
+    ("calendar.ics, cached", page("/calendar.ics"), calendar_hand(speaker=False), "bytes"),
+    (
+        "largest speaker's calendar",
+        page(speaker_calendar_url, fresh=True),
+        calendar_hand(speaker=True),
+        "bytes",
+    ),
+    ("speaker page deep (?after=)", page(speaker_page_url(deep=True)), speaker_page_hand, "bytes"),
+    (
+        "speaker page deep / page 1",
+        page(speaker_page_url(deep=True)),
+        page(speaker_page_url(deep=False)),
+        "bytes",
+    ),
+    ("API deep cursor", page(api_url(deep=True)), api_hand, "bytes"),
+    ("API deep cursor / page 1", page(api_url(deep=True)), page(api_url(deep=False)), "bytes"),
     ("scorecard GET / after a write", page("/", fresh=True), statements(HAND_SCORECARD), "bytes"),
     ("scorecard GET / cached", page("/"), None, "bytes"),
     ("trivial page (schema.json)", page("/export/schema.json"), None, "bytes"),

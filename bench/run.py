@@ -13,7 +13,12 @@ For each size it makes a throwaway database `<name>_bench_<size>` on DATABASE_UR
   the ORM path (SQLite's) against the same COPY;
 - the scorecard GET (after a write, and cached), a trivial page, the admin queue and its
   search: the views through Django's test Client (no server, no test database), beside the
-  hand-written SQL of bench/scorecard_admin.py.
+  hand-written SQL of bench/scorecard_admin.py;
+- issue 23's rows (bench/paths.py): the JSONL export through COPY and through the ORM path
+  (before) beside json_build_object by hand; the site-wide calendar after a write and cached,
+  the largest speaker's calendar, beside their rows by hand; the speaker page and the API at
+  a deep cursor beside their SQL by hand and beside their own first page;
+- the peak memory of one request to each public URL (bench/public_memory.py).
 
 Each figure is the median of BENCH_RUNS (default 5) runs, ours and the hand-written one
 taking turns. Statements are counted as Django executes them, COPY included. It prints
@@ -240,7 +245,8 @@ def print_table(rows: list[Row]) -> None:
         )
     print(
         "times: medians in seconds; statements: ours/hand-written SQL, a COPY counted as one;"
-        " rows: rows flagged or exported, or the page's size"
+        " rows: rows flagged or exported, or the page's size; in a row '... / page 1' the SQL"
+        " column is page 1 of the same view, so the ratio is deep page over first page"
     )
 
 
@@ -258,11 +264,15 @@ def main() -> int:
     django.setup()
     from django.conf import settings
 
+    from bench import public_memory
+
     settings.DEBUG = False  # DEBUG keeps every statement's SQL in memory
+    settings.API_ANON_RATE = "1000000/min"  # the bench's own requests are one client's
     logging.getLogger("axes").setLevel(logging.WARNING)  # the bench's own logins, once per size
     server = Server(dict(settings.DATABASES["default"]))
     rows: list[Row] = []
     memory: list[str] = []
+    public: list[str] = []
     for size in sizes:
         template = f"{server.base}_bench_{size}"
         try:
@@ -271,6 +281,7 @@ def main() -> int:
             print(f"  seeded in {seeded:.1f}s; measuring", file=sys.stderr, flush=True)
             rows += read_only_rows(size, runs)
             memory.append(f"{size:,} predictions: {export_memory():.1f} MB")
+            public += public_memory.lines(size)
             rows += flag_rows(server, template, size, runs)
         finally:
             use_database("postgres")
@@ -279,6 +290,10 @@ def main() -> int:
     print("peak Python allocations during one CSV export (flat = memory does not grow with rows):")
     for line in memory:
         print(f"  {line}")
+    print("\npeak Python allocations of one public request (bench/public_memory.py; flat = bounded):")
+    print(f"{'url':<30} {'predictions':>11} {'peak':>11} {'served':>13}")
+    for line in public:
+        print(line)
     from bench import writers
 
     writers.run(server)

@@ -1,4 +1,4 @@
-"""The CSV export on PostgreSQL: `COPY (SELECT ...) TO STDOUT`, its cells written by the database.
+r"""The CSV export on PostgreSQL: `COPY (SELECT ...) TO STDOUT`, its cells written by the database.
 
 The ORM path (`exporting.stream_rows`) turns every database value into text in Python,
 which is most of its time at a million rows. Here the SELECT already returns each cell as
@@ -19,15 +19,24 @@ formatted by the type of the model field its path ends at:
 
 PostgreSQL's CSV quoting (a cell holding the delimiter, a quote, "\r" or "\n" is quoted,
 quotes doubled) is csv.writer's default with a "\r\n" terminator, so the bytes are the same;
-tests/test_export_copy.py compares the two paths byte for byte. JSON Lines stays on the ORM
-path: its encoding (JSON string escapes, `ensure_ascii=False`) has no COPY equivalent, and
-nobody has asked for it to be faster.
+tests/test_export_copy.py compares the two paths byte for byte.
+
+JSON Lines on PostgreSQL (`copy_jsonl`) comes the same way: each row is one JSON object
+written by the SELECT, with the ORM path's keys in its order and its encoding
+(`json.dumps(..., ensure_ascii=False, separators=(",", ":"))`): a text through `to_json`,
+whose escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as lowercase
+`\u00XX`, everything else as itself) are Python's; numbers bare, decimals, dates and times
+as strings formatted as above, evidence as a list of its strings, NULL as `null`. COPY's text
+format then doubles each backslash, the only character it escapes here (the JSON holds no
+raw control character), and Python halves them again; tests/test_export_jsonl_copy.py
+compares the two paths byte for byte.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,7 +45,7 @@ from django.db.models import CharField, Expression, F, Field, Model, QuerySet, V
 from django.db.models.expressions import Case, When
 
 from .actors import REDACTED_REVIEWER, ROLES
-from .exporting import PREDICTION_PREFIX, ExportFilters, _events, _without_history
+from .exporting import EMPTY_EVENT, PREDICTION_PREFIX, ExportFilters, _events, _without_history
 from .models import Event
 from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
@@ -220,3 +229,169 @@ def _copy_rows(
 
 def _text(rows: list[Any], encoding: str) -> str:
     return (b"\r\n".join(rows) + b"\r\n").decode(encoding)
+
+
+# --- JSON Lines -----------------------------------------------------------------------------
+
+_JSON_STRING = "'\"' || {text} || '\"'"
+# How a value of each kind of field becomes its JSON text; {v} is the column. Text fields
+# (the default) go through to_json; NULL becomes null (JsonValue).
+_AS_JSON: dict[str, str] = {
+    "DateField": _JSON_STRING.format(text=_AS_TEXT["DateField"]),
+    "DateTimeField": _JSON_STRING.format(text=_AS_TEXT["DateTimeField"]),
+    "DecimalField": _JSON_STRING.format(text="({v})::text"),
+    "IntegerField": "({v})::text",
+    "PositiveIntegerField": "({v})::text",
+    "BigIntegerField": "({v})::text",
+    "AutoField": "({v})::text",
+    "BigAutoField": "({v})::text",
+    # A jsonb string element's text is its JSON literal, escaped as to_json escapes.
+    "JSONField": (
+        "CASE jsonb_array_length({v}) WHEN 0 THEN '[]' WHEN 1 THEN '[' || ({v} -> 0)::text || ']'"
+        " WHEN 2 THEN '[' || ({v} -> 0)::text || ',' || ({v} -> 1)::text || ']'"
+        " ELSE '[' || array_to_string(ARRAY(SELECT jsonb_array_elements({v})::text), ',') || ']' END"
+    ),
+}
+_TEXT_JSON = "to_json(({v})::text)::text"
+
+
+class JsonValue(Expression):
+    """One value as its JSON text, never NULL: `missing` where the value is NULL."""
+
+    output_field = CharField()
+
+    def __init__(self, expression: Any, kind: str, missing: str = "null") -> None:
+        super().__init__()
+        self.expression = expression
+        self.kind = kind
+        self.missing = missing
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.expression]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.expression,) = exprs
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.expression)
+        text = _AS_JSON.get(self.kind, _TEXT_JSON)
+        uses = text.count("{v}")
+        return f"COALESCE({text.format(v=sql)}, '{self.missing}')", list(params) * uses
+
+
+class JsonObject(Expression):
+    """`{"name":value,...}` in the given order, each value a JsonValue (or a JSON literal)."""
+
+    output_field = CharField()
+
+    def __init__(self, members: dict[str, Any]) -> None:
+        super().__init__()
+        self.names = list(members)
+        self.values = list(members.values())
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.values
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.values = list(exprs)
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        for i, (name, value) in enumerate(zip(self.names, self.values, strict=True)):
+            # The names are the export's own field names: letters and underscores.
+            parts.append("'" + ("{" if i == 0 else ",") + json.dumps(name) + ":'")
+            sql, value_params = compiler.compile(value)
+            parts.append(sql)
+            params.extend(value_params)
+        return "(" + " || ".join(parts) + " || '}')", params
+
+
+def _json_actor(public: bool) -> Any:
+    if not public:
+        return JsonValue(F("actor_name"), "CharField")
+    return Case(
+        When(actor_name__in=[*ROLES, ""], then=JsonValue(F("actor_name"), "CharField")),
+        default=Value(json.dumps(REDACTED_REVIEWER)),
+        output_field=CharField(),
+    )
+
+
+def _json_member(name: str, path: str, kind: str) -> Any:
+    # The ORM path writes an unattributed prediction's speaker_name as "", its speaker as null.
+    return JsonValue(F(path), kind, '""' if name == "speaker_name" else "null")
+
+
+def _event_json(public: bool) -> JsonObject:
+    members: dict[str, Any] = {}
+    for name, path in EXPORT_COLUMNS.items():
+        if path is None:
+            members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+        elif name == "actor":
+            members[name] = _json_actor(public)
+        else:
+            members[name] = _json_member(name, path, _kind(path))
+    return JsonObject(members)
+
+
+def _prediction_json() -> JsonObject:
+    """A prediction without history: its own values, the event's as exporting.EMPTY_EVENT has them."""
+    members: dict[str, Any] = {}
+    for name, path in EXPORT_COLUMNS.items():
+        if path is None:
+            members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+        elif path.startswith(PREDICTION_PREFIX):
+            members[name] = _json_member(name, path.removeprefix(PREDICTION_PREFIX), _kind(path))
+        else:
+            members[name] = Value(json.dumps(EMPTY_EVENT.get(path, "")))
+    return JsonObject(members)
+
+
+def jsonl_selects(filters: ExportFilters, public: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """The SELECTs (SQL, params) of one JSON text column whose rows, in turn, are the lines."""
+    events = _events(filters).order_by("at", "id").annotate(c0=_event_json(public))
+    selects = [events.values_list("c0").query.sql_with_params()]
+    if not filters.has_date_range:
+        lonely = _without_history(filters).order_by("id").annotate(c0=_prediction_json())
+        selects.append(lonely.values_list("c0").query.sql_with_params())
+    return selects
+
+
+def copy_jsonl(
+    filters: ExportFilters,
+    *,
+    public: bool,
+    chunk_size: int,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The JSON Lines export as text chunks of up to `chunk_size` lines."""
+    for sql, params in jsonl_selects(filters, public):
+        yield from _copy_lines(sql, params, chunk_size, on_rows)
+
+
+def _copy_lines(
+    sql: str, params: tuple[Any, ...], chunk_size: int, on_rows: Callable[[int], None] | None
+) -> Iterator[str]:
+    with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute("SET LOCAL jit = off")  # as for the CSV: compiling costs more than it saves
+        raw = cursor.cursor
+        encoding = raw.connection.info.encoding
+        with raw.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
+            rows: list[Any] = []
+            for row in copy:
+                rows.append(row)
+                if len(rows) >= chunk_size:
+                    yield _lines(rows, encoding)
+                    if on_rows:
+                        on_rows(len(rows))
+                    rows = []
+            if rows:
+                yield _lines(rows, encoding)
+                if on_rows:
+                    on_rows(len(rows))
+
+
+def _lines(rows: list[Any], encoding: str) -> str:
+    # Each message is one row ending in its "\n"; the JSON holds no raw control character,
+    # so a doubled backslash is the only escape COPY's text format wrote.
+    return b"".join(rows).replace(b"\\\\", b"\\").decode(encoding)

@@ -14,8 +14,8 @@ from . import (
 )
 from .throttle import throttled
 
-# A calendar is every matching prediction rendered on each fetch: counted like the API's
-# requests (API_ANON_RATE per client address), in a count of its own.
+# A calendar after a write is rendered afresh (streamed, cached under the data version):
+# counted like the API's requests (API_ANON_RATE per client address), in a count of its own.
 calendar_view = throttled("calendar")
 
 urlpatterns = [

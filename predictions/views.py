@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import condition, require_safe
 
-from . import caching
+from . import caching, keyset
 from .actors import public_label
 from .archiving import copies_by_url
 from .claimreview import claim_review
@@ -146,16 +147,90 @@ def picker_search(request: HttpRequest, kind: str) -> JsonResponse:
     return JsonResponse({"results": results})
 
 
+# Past every prediction: `?before=` this is the last page.
+END_KEY = (date.max, 2**62)
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a speaker's predictions in (due_on, id) order, with the cursors of the
+    pages either side (None at an end) and how many there are in all."""
+
+    object_list: list[Prediction]
+    previous: str | None  # ?before=
+    next: str | None  # ?after=
+    count: int
+    # This page's own parameter, kept in the stances' page links: ("after", cursor) or None.
+    here: tuple[str, str] | None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.previous or self.next)
+
+
+def keyset_page(predictions: QuerySet[Prediction], after: str | None, before: str | None) -> KeysetPage:
+    """The page after the cursor `after`, before the cursor `before`, or the first: each read
+    from the (speaker, due_on, id) index at its key, so the last page costs what the first does.
+    A bad cursor is a FilterError naming it."""
+    ordered = predictions.select_related("source").order_by("due_on", "id")
+    try:
+        key = keyset.decode(after or before) if (after or before) else None
+    except ValueError:
+        name = "after" if after else "before"
+        raise FilterError(name, after or before, "not a page this site gave out") from None
+    if key is not None and before:
+        rows = list(keyset.before(ordered, key).order_by("-due_on", "-id")[: PAGE_SIZE + 1])
+        more_before = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        more_after = bool(rows) and keyset.after(ordered, keyset.key_of(rows[-1])).exists()
+    else:
+        page = keyset.after(ordered, key) if key is not None else ordered
+        rows = list(page[: PAGE_SIZE + 1])
+        more_after = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        more_before = (
+            key is not None and bool(rows) and keyset.before(ordered, keyset.key_of(rows[0])).exists()
+        )
+    return KeysetPage(
+        object_list=rows,
+        previous=keyset.encode(keyset.key_of(rows[0])) if more_before else None,
+        next=keyset.encode(keyset.key_of(rows[-1])) if more_after else None,
+        count=predictions.count(),
+        here=("before", before) if before else ("after", after) if after else None,
+    )
+
+
+def numbered_page_redirect(request: HttpRequest, predictions: QuerySet[Prediction]) -> HttpResponse:
+    """An old `?page=N` link: sent on to the same rows by cursor (`?after=` the row before
+    them; past the end, the last page). Reading the key costs a walk of (N-1) x PAGE_SIZE
+    index entries, once per old link; the pages it leads to cost what the first does."""
+    query = request.GET.copy()
+    number = query.pop("page", [""])[-1]
+    try:
+        skip = (int(number) - 1) * PAGE_SIZE
+    except ValueError:
+        skip = 0
+    if skip > 0:
+        keys = predictions.order_by("due_on", "id").values_list("due_on", "id")[skip - 1 : skip]
+        found = next(iter(keys), None)
+        query["after" if found else "before"] = keyset.encode(found or END_KEY)
+    return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
+
 def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     """A speaker's record, or (speaker None) the predictions said on the panel."""
     predictions = Prediction.objects.filter(speaker=speaker) if speaker else Prediction.objects.unattributed()
-    page = Paginator(predictions.select_related("source").order_by("due_on", "id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    if "page" in request.GET:
+        return numbered_page_redirect(request, predictions)
+    try:
+        page = keyset_page(predictions, request.GET.get("after"), request.GET.get("before"))
+    except FilterError as error:
+        return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
     slug = speaker.slug if speaker else None
     context = {
         "speaker": speaker,
         "page": page,
+        "page_query": urlencode([page.here]) if page.here else "",
         "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
         "filter_value": slug or UNATTRIBUTED,
         **speaker_context(

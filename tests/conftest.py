@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,19 @@ from django.utils import timezone
 
 from predictions.decisions import Actor, defer, reopen, resolve
 from predictions.importing import import_path
-from predictions.models import Attribution, Horizon, Outcome, Prediction, Source, Speaker, Status
+from predictions.models import (
+    Attribution,
+    EventKind,
+    Horizon,
+    Outcome,
+    Prediction,
+    Source,
+    Speaker,
+    Status,
+    UnresolvableReason,
+)
 from predictions.tasks import flag_due
-from tests.support import decided_prediction, empty_the_database, export_text, review_at
+from tests.support import NASTY, decided_prediction, empty_the_database, export_text, history_event, review_at
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "fixtures" / "state-of-ai-2026.yaml"
@@ -290,3 +301,70 @@ def exported(decided, tmp_path) -> list[dict]:
     rows = [json.loads(line) for line in export_text("jsonl").split("\n") if line]
     empty_the_database()
     return rows
+
+
+@pytest.fixture
+def nasty(source: Source, make_prediction: Any, reviewer: User) -> list[Prediction]:
+    """Predictions and history whose every text column holds something awkward for CSV."""
+    weird_source = Source.objects.create(
+        title='=A "weird", source\nwith lines',
+        slug="weird",
+        kind="article",
+        url="",
+        published_on=date(2025, 12, 31),
+    )
+    comma = Speaker.objects.create(name="Lambert, Nathan", slug="nathan")
+    risky = Speaker.objects.create(name="-dash @at", slug="dash")
+    made = []
+    for i, text in enumerate(NASTY):
+        p = make_prediction(
+            source=weird_source if i % 3 == 0 else source,
+            speaker=[None, comma, risky][i % 3],
+            attribution=[Attribution.UNATTRIBUTED, Attribution.NAMED, Attribution.TRANSCRIPT][i % 3],
+            claim=text,
+            quote=text if i % 2 else "",
+            section=text[:300],
+            horizon=[Horizon.NEAR, Horizon.MEDIUM, Horizon.LONG][i % 3],
+            horizon_as_said=text[:100],
+            resolution_criteria=text,
+            attribution_note=text if i % 3 else "",
+            excerpt=text[:400],
+            source_note=text,
+            source_timestamp=[None, 0, 3335][i % 3],
+            probability=[None, Decimal("0"), Decimal("0.05"), Decimal("1"), Decimal("0.700")][i % 5],
+        )
+        made.append(p)
+        if i % 4 == 3:
+            continue  # no history: one row of its own
+        base = datetime(2027, 1, 1 + i % 28, 23, 59, 59, tzinfo=UTC)
+        history_event(
+            p, EventKind.FLAGGED, base, actor_name="scheduler", note=f"Due; {text}", to_status=Status.DUE
+        )
+        history_event(
+            p,
+            EventKind.RESOLVED,
+            base.replace(hour=1, microsecond=[0, 1, 500000, 999999][i % 4]),
+            actor=reviewer if i % 2 else None,
+            actor_name=["alice", "=evil", "-", "reviewer ✓"][i % 4],
+            from_status=Status.DUE,
+            to_outcome=Outcome.UNRESOLVABLE if i % 5 == 0 else Outcome.HELD_UP,
+            unresolvable_reason=UnresolvableReason.TOO_VAGUE if i % 5 == 0 else "",
+            note=text,
+            evidence=[
+                [],
+                ["https://example.org/a"],
+                ["=x", "https://example.org/b,c", '"q"'],
+                ["https://example.org/a", "back\\slash"],
+                [f"https://example.org/{n}" for n in range(5)],
+            ][i % 5],
+        )
+        if i % 5 == 1:
+            history_event(
+                p,
+                EventKind.DEFERRED,
+                base.replace(day=base.day + 0, hour=2),
+                from_status=Status.DUE,
+                review_after=date(2027, 6, 1),
+                note="",
+            )
+    return made

@@ -43,6 +43,7 @@ from predictions.models import (
     UnresolvableReason,
 )
 from predictions.schemas import EXPORT_FIELDS, ExportRow, csv_uncell
+from predictions.transitions import TO_STATUS
 
 # --- Exports and imports -----------------------------------------------------------------
 
@@ -279,3 +280,41 @@ def write(tmp_path: Path, data: object, name: str = "file.yaml") -> Path:
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data) if name.endswith(".yaml") else json.dumps(data))
     return path
+
+
+# Text awkward for CSV and JSON: the exports' byte-for-byte tests fill every column with it.
+NASTY = [
+    "plain",
+    "with, a comma",
+    'with "quotes" inside',
+    '"',
+    "two\nlines",
+    "windows\r\nline",
+    "bare\rreturn",
+    "=SUM(A1:A2)",
+    "+1",
+    "-1",
+    "@home",
+    "\tleading tab",
+    "\rleading return",
+    "'already quoted",
+    "trailing space ",
+    " leading space",
+    "Žluťoučký kůň — “curly” \u2028 separator \u00a0 nbsp 🙂 e\u0301",
+    "back\\slash and \\N and \\.",
+    ",",
+    "a;b|c",
+]
+
+
+def history_event(prediction: Prediction, kind: str, at: datetime, **fields: object) -> Event:
+    values: dict[str, object] = {
+        "prediction": prediction,
+        "kind": kind,
+        "at": at,
+        "actor_name": "alice",
+        "from_status": Status.OPEN,
+        "to_status": TO_STATUS.get(kind, Status.OPEN),
+    }
+    values.update(fields)
+    return Event.objects.create(**values)

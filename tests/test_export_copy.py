@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -15,46 +14,17 @@ from predictions import export_sql
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters, event_rows
 from predictions.models import (
-    Attribution,
     Event,
     EventKind,
-    Horizon,
-    Outcome,
     Prediction,
-    Source,
-    Speaker,
     Status,
-    UnresolvableReason,
 )
-from predictions.transitions import TO_STATUS
 from tests.conftest import requires_postgres
+from tests.support import history_event
 
 pytestmark = [requires_postgres, pytest.mark.django_db]
 
 MakePrediction = Callable[..., Prediction]
-
-NASTY = [
-    "plain",
-    "with, a comma",
-    'with "quotes" inside',
-    '"',
-    "two\nlines",
-    "windows\r\nline",
-    "bare\rreturn",
-    "=SUM(A1:A2)",
-    "+1",
-    "-1",
-    "@home",
-    "\tleading tab",
-    "\rleading return",
-    "'already quoted",
-    "trailing space ",
-    " leading space",
-    "Žluťoučký kůň — “curly” \u2028 separator \u00a0 nbsp 🙂 e\u0301",
-    "back\\slash and \\N and \\.",
-    ",",
-    "a;b|c",
-]
 
 
 def orm_csv(filters: ExportFilters, public: bool = False, chunk_size: int = 2000) -> str:
@@ -66,84 +36,6 @@ def orm_csv(filters: ExportFilters, public: bool = False, chunk_size: int = 2000
 
 def copy_csv(filters: ExportFilters, public: bool = False, chunk_size: int = 2000) -> str:
     return "".join(stream_export("csv", filters, public=public, chunk_size=chunk_size))
-
-
-def event(prediction: Prediction, kind: str, at: datetime, **fields: object) -> Event:
-    values: dict[str, object] = {
-        "prediction": prediction,
-        "kind": kind,
-        "at": at,
-        "actor_name": "alice",
-        "from_status": Status.OPEN,
-        "to_status": TO_STATUS.get(kind, Status.OPEN),
-    }
-    values.update(fields)
-    return Event.objects.create(**values)
-
-
-@pytest.fixture
-def nasty(source: Source, make_prediction: MakePrediction, reviewer) -> list[Prediction]:
-    """Predictions and history whose every text column holds something awkward for CSV."""
-    weird_source = Source.objects.create(
-        title='=A "weird", source\nwith lines',
-        slug="weird",
-        kind="article",
-        url="",
-        published_on=date(2025, 12, 31),
-    )
-    comma = Speaker.objects.create(name="Lambert, Nathan", slug="nathan")
-    risky = Speaker.objects.create(name="-dash @at", slug="dash")
-    made = []
-    for i, text in enumerate(NASTY):
-        p = make_prediction(
-            source=weird_source if i % 3 == 0 else source,
-            speaker=[None, comma, risky][i % 3],
-            attribution=[Attribution.UNATTRIBUTED, Attribution.NAMED, Attribution.TRANSCRIPT][i % 3],
-            claim=text,
-            quote=text if i % 2 else "",
-            section=text[:300],
-            horizon=[Horizon.NEAR, Horizon.MEDIUM, Horizon.LONG][i % 3],
-            horizon_as_said=text[:100],
-            resolution_criteria=text,
-            attribution_note=text if i % 3 else "",
-            excerpt=text[:400],
-            source_note=text,
-            source_timestamp=[None, 0, 3335][i % 3],
-            probability=[None, Decimal("0"), Decimal("0.05"), Decimal("1"), Decimal("0.700")][i % 5],
-        )
-        made.append(p)
-        if i % 4 == 3:
-            continue  # no history: one row of its own
-        base = datetime(2027, 1, 1 + i % 28, 23, 59, 59, tzinfo=UTC)
-        event(p, EventKind.FLAGGED, base, actor_name="scheduler", note=f"Due; {text}", to_status=Status.DUE)
-        event(
-            p,
-            EventKind.RESOLVED,
-            base.replace(hour=1, microsecond=[0, 1, 500000, 999999][i % 4]),
-            actor=reviewer if i % 2 else None,
-            actor_name=["alice", "=evil", "-", "reviewer ✓"][i % 4],
-            from_status=Status.DUE,
-            to_outcome=Outcome.UNRESOLVABLE if i % 5 == 0 else Outcome.HELD_UP,
-            unresolvable_reason=UnresolvableReason.TOO_VAGUE if i % 5 == 0 else "",
-            note=text,
-            evidence=[
-                [],
-                ["https://example.org/a"],
-                ["=x", "https://example.org/b,c", '"q"'],
-                ["https://example.org/a", "back\\slash"],
-                [f"https://example.org/{n}" for n in range(5)],
-            ][i % 5],
-        )
-        if i % 5 == 1:
-            event(
-                p,
-                EventKind.DEFERRED,
-                base.replace(day=base.day + 0, hour=2),
-                from_status=Status.DUE,
-                review_after=date(2027, 6, 1),
-                note="",
-            )
-    return made
 
 
 def test_both_paths_write_the_same_bytes_for_awkward_text(nasty: list[Prediction]) -> None:
@@ -234,7 +126,7 @@ def test_any_text_comes_out_the_same_on_both_paths(
 ) -> None:
     with transaction.atomic():
         p = make_prediction(claim=claim, quote=note)
-        event(p, EventKind.FLAGGED, datetime(2027, 1, 1, tzinfo=UTC), note=note, to_status=Status.DUE)
+        history_event(p, EventKind.FLAGGED, datetime(2027, 1, 1, tzinfo=UTC), note=note, to_status=Status.DUE)
         assert copy_csv(ExportFilters()) == orm_csv(ExportFilters())
         transaction.set_rollback(True)
 
