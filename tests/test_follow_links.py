@@ -45,3 +45,16 @@ def test_a_prediction_page_leads_with_the_claim_due_date_criteria_and_outcome(
         html.index('id="facts"'),
     ]
     assert order == sorted(order)
+
+
+def test_a_speaker_page_leads_with_their_own_predictions(client, make_prediction, speaker):
+    make_prediction(speaker=speaker, claim="The analytical engine computes.")
+    html = client.get(f"/speakers/{speaker.slug}/").content.decode()
+    order = [
+        html.index('aria-labelledby="totals-h"'),
+        html.index('aria-labelledby="list-h"'),
+        html.index("The analytical engine computes."),
+        html.index('id="stance-record"'),
+        html.index('aria-labelledby="horizons-h"'),
+    ]
+    assert order == sorted(order)
