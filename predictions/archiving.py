@@ -41,14 +41,14 @@ from django.utils import timezone
 
 from .actors import IMPORTER
 from .links import is_web_link
-from .models import ArchivedCopy, ArchiveStatus, Event
+from .models import ARCHIVE_ATTEMPTS, ArchivedCopy, ArchiveStatus, Event
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT = 10
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
-ATTEMPTS = 3
+ATTEMPTS = ARCHIVE_ATTEMPTS
 RETRY_AFTER = timedelta(minutes=30)
 TASK = "predictions.archiving.fetch_copy"
 USER_AGENT = "prediction-tracker-archiver/1 (+evidence copy)"

@@ -209,22 +209,36 @@ def _copy_rows(
         # COPY takes no bind parameters; psycopg merges these into the statement itself,
         # quoted by the same adapters it uses for queries.
         with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-            rows: list[Any] = []
-            for row in copy:
-                # The protocol sends one row per message, so the last byte is the row's own
-                # line end, and any other "\n" is inside a quoted cell and stays as it is.
-                if row[-1] != 10:
-                    raise RuntimeError("COPY sent a message that is not one whole row")
-                rows.append(row[:-1])
-                if len(rows) >= chunk_size:
-                    yield _text(rows, encoding)
-                    if on_rows:
-                        on_rows(len(rows))
-                    rows = []
-            if rows:
-                yield _text(rows, encoding)
-                if on_rows:
-                    on_rows(len(rows))
+            yield from _chunked(map(_csv_row, copy), chunk_size, on_rows, lambda rows: _text(rows, encoding))
+
+
+def _csv_row(row: Any) -> Any:
+    # The protocol sends one row per message, so the last byte is the row's own line end,
+    # and any other "\n" is inside a quoted cell and stays as it is.
+    if row[-1] != 10:  # noqa: PLR2004 - "\n"
+        raise RuntimeError("COPY sent a message that is not one whole row")
+    return row[:-1]
+
+
+def _chunked(
+    rows: Iterator[Any],
+    chunk_size: int,
+    on_rows: Callable[[int], None] | None,
+    render: Callable[[list[Any]], str],
+) -> Iterator[str]:
+    """COPY's rows rendered `chunk_size` at a time, each chunk counted to `on_rows`."""
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield render(chunk)
+            if on_rows:
+                on_rows(len(chunk))
+            chunk = []
+    if chunk:
+        yield render(chunk)
+        if on_rows:
+            on_rows(len(chunk))
 
 
 def _text(rows: list[Any], encoding: str) -> str:
@@ -377,18 +391,7 @@ def _copy_lines(
         raw = cursor.cursor
         encoding = raw.connection.info.encoding
         with raw.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
-            rows: list[Any] = []
-            for row in copy:
-                rows.append(row)
-                if len(rows) >= chunk_size:
-                    yield _lines(rows, encoding)
-                    if on_rows:
-                        on_rows(len(rows))
-                    rows = []
-            if rows:
-                yield _lines(rows, encoding)
-                if on_rows:
-                    on_rows(len(rows))
+            yield from _chunked(iter(copy), chunk_size, on_rows, lambda rows: _lines(rows, encoding))
 
 
 def _lines(rows: list[Any], encoding: str) -> str:

@@ -24,9 +24,9 @@ from . import caching
 from .filtering import Filters
 from .models import Prediction, Speaker, Status, data_version
 from .scorecard import partial_credit, prediction_line, share_line
-from .scoring import Tally, percent
+from .scoring import percent
 from .share_card import Card, draw
-from .tallies import tallies
+from .tallies import total_of
 
 CACHE_SECONDS = 24 * 3600
 # Shared caches may keep a picture this long; the ETag makes a later fetch cheap.
@@ -39,11 +39,6 @@ def version(request: HttpRequest, *args: object, **kwargs: object) -> str:
         raw = f"{data_version()[0]}|{partial_credit()}|{settings.SITE_ROOT}"
         request.share_version = hashlib.sha256(raw.encode()).hexdigest()[:32]
     return request.share_version
-
-
-def tally_of(filters: Filters) -> Tally:
-    [row] = tallies(filters) or [{"tally": Tally()}]
-    return row["tally"]
 
 
 def picture(request: HttpRequest, key: str, make: Callable[[], bytes], content_type: str) -> HttpResponse:
@@ -64,7 +59,7 @@ def footer() -> str:
 @condition(etag_func=version)
 def scorecard_image(request: HttpRequest) -> HttpResponse:
     def make() -> bytes:
-        tally = tally_of(Filters())
+        tally = total_of(Filters())
         numbers = share_line("All predictions", tally, tally.accuracy(partial_credit()))
         return draw(Card("Scorecard", "Who called it: the prediction scorecard", numbers, footer()))
 
@@ -77,7 +72,7 @@ def speaker_image(request: HttpRequest, slug: str) -> HttpResponse:
     speaker = get_object_or_404(Speaker, slug=slug)
 
     def make() -> bytes:
-        tally = tally_of(Filters(speaker=slug))
+        tally = total_of(Filters(speaker=slug))
         numbers = share_line(speaker.name, tally, tally.accuracy(partial_credit()))
         return draw(Card("Track record", speaker.name, numbers, footer()))
 
@@ -130,7 +125,7 @@ def speaker_badge(request: HttpRequest, slug: str) -> HttpResponse:
     speaker = get_object_or_404(Speaker, slug=slug)
 
     def make() -> bytes:
-        tally = tally_of(Filters(speaker=slug))
+        tally = total_of(Filters(speaker=slug))
         accuracy = tally.accuracy(partial_credit())
         if accuracy is None:
             return badge(speaker.name, f"{tally.tracked} tracked, none scored", "#71717a").encode()

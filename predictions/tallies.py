@@ -23,6 +23,7 @@ from .filtering import Filters
 from .models import Grain, Prediction, TallyRow
 from .models.tally import GRAINS
 from .recount import STATES, as_stated, as_tallies, count, stated_sums
+from .scoring import Tally
 
 # The filters of filtering.Filters that narrow a dimension, each the dimension of its name.
 FILTERED = ("speaker", "source", "horizon", "attribution")
@@ -127,3 +128,9 @@ def most_predicted(dimension: str, limit: int) -> list[tuple[int, str, str]]:
         fields = ("source_id", "source__slug", "source__title")
     ranked = rows.filter(n__gt=0).values(*fields).annotate(total=Sum("n")).order_by("-total", fields[2])
     return list(ranked.values_list(*fields)[:limit])
+
+
+def total_of(filters: Filters) -> Tally:
+    """The one tally of everything `filters` keep (an empty Tally when nothing)."""
+    [row] = tallies(filters) or [{"tally": Tally()}]
+    return row["tally"]

@@ -318,3 +318,16 @@ def history_event(prediction: Prediction, kind: str, at: datetime, **fields: obj
     }
     values.update(fields)
     return Event.objects.create(**values)
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is `pid`, read from /proc (Linux)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found

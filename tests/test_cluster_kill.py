@@ -12,23 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import clean_environ, process_groups, wait_for
+from tests.support import children_of, clean_environ, process_groups, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-
-
-def children_of(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
 
 
 def test_kill_9_of_the_wrapper_leaves_no_qcluster_behind(tmp_path: Path) -> None:

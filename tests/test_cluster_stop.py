@@ -13,21 +13,9 @@ from pathlib import Path
 from django.conf import settings
 
 from predictions.checks import check_settings
-from tests.support import clean_environ, process_groups, wait_for
+from tests.support import children_of, clean_environ, process_groups, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def children_of(pid: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
 
 
 def test_sigterm_to_the_process_group_stops_the_cluster_cleanly(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ Events are append-only: the model refuses updates and deletes, and database trig
 other triggers in `TallyRow` (migration 0008, `tally.py`).
 """
 
-from .archive import ArchivedCopy, ArchiveStatus
+from .archive import ARCHIVE_ATTEMPTS, ArchivedCopy, ArchiveStatus
 from .candidate import Candidate, CandidateStatus
 from .catalogue import Source, Speaker
 from .challenge import CHALLENGE_REASON_MAX, Challenge, ChallengeQuerySet, ChallengeStatus
@@ -60,6 +60,6 @@ __all__ = [
     "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "FOLLOW_JOB_NAME", "FOLLOW_TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
     "RESOLVE_PERMISSION", "SPEAKER_OR_NEITHER", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
     "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
-    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status", "Subscription", "CHALLENGE_REASON_MAX", "Challenge", "ChallengeQuerySet", "ChallengeStatus", "ArchivedCopy", "ArchiveStatus", "SubscriptionQuerySet",
+    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status", "Subscription", "CHALLENGE_REASON_MAX", "Challenge", "ChallengeQuerySet", "ChallengeStatus", "ARCHIVE_ATTEMPTS", "ArchivedCopy", "ArchiveStatus", "SubscriptionQuerySet",
     "UnresolvableReason", "add_years", "default_due_on", "speaker_agrees",
 ]  # fmt: skip

@@ -11,6 +11,9 @@ from django.db import models
 
 from .history import Event
 
+# How many times a link is fetched before its failure stands (archiving.py tries again).
+ARCHIVE_ATTEMPTS = 3
+
 
 class ArchiveStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be fetched"
@@ -37,3 +40,7 @@ class ArchivedCopy(models.Model):
 
     def __str__(self) -> str:
         return f"copy of {self.url}"
+
+    @property
+    def will_be_retried(self) -> bool:
+        return self.status == ArchiveStatus.FAILED and self.attempts < ARCHIVE_ATTEMPTS

@@ -7,7 +7,7 @@ from django import template
 
 from ..filtering import Filters
 from ..models import Challenge, ChallengeStatus
-from ..tallies import tallies
+from ..tallies import total_of
 
 register = template.Library()
 
@@ -15,8 +15,7 @@ register = template.Library()
 @register.simple_tag
 def waiting_for_review() -> int:
     """Predictions whose status is due: flagged by the schedule, or back from a deferral."""
-    [row] = tallies(Filters()) or [None]
-    return row["tally"].due if row else 0
+    return total_of(Filters()).due
 
 
 @register.simple_tag
