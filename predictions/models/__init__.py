@@ -55,11 +55,12 @@ from .prediction import (
     Stance,
 )
 from .tally import DataVersion, Grain, TallyRow, data_version
+from .topic import PredictionTopic, Topic
 
 __all__ = [
     "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "FOLLOW_JOB_NAME", "FOLLOW_TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",
     "RESOLVE_PERMISSION", "SPEAKER_OR_NEITHER", "UNATTRIBUTED", "UNATTRIBUTED_LABEL", "AppendOnlyError", "Attribution",
     "Candidate", "CandidateStatus", "DataVersion", "Grain", "TallyRow", "data_version", "Event", "EventKind", "EventQuerySet", "Horizon", "JobRun", "Outcome", "Prediction",
-    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status", "Subscription", "CHALLENGE_REASON_MAX", "Challenge", "ChallengeQuerySet", "ChallengeStatus", "ARCHIVE_ATTEMPTS", "ArchivedCopy", "ArchiveStatus", "SubscriptionQuerySet",
+    "PredictionQuerySet", "Source", "SourceKind", "Speaker", "Stance", "StanceKind", "Status", "Subscription", "CHALLENGE_REASON_MAX", "Challenge", "ChallengeQuerySet", "ChallengeStatus", "ARCHIVE_ATTEMPTS", "ArchivedCopy", "ArchiveStatus", "SubscriptionQuerySet", "Topic", "PredictionTopic",
     "UnresolvableReason", "add_years", "default_due_on", "speaker_agrees",
 ]  # fmt: skip

@@ -132,6 +132,13 @@ class Prediction(models.Model):
         validators=[MaxLengthValidator(CRITERIA_MAX)],
         help_text="What would count as holding up.",
     )
+    topics = models.ManyToManyField(
+        "Topic",
+        blank=True,
+        related_name="predictions",
+        through="PredictionTopic",
+        help_text="What it is about (the reviewed vocabulary of topics).",
+    )
     probability = models.DecimalField(
         max_digits=4,
         decimal_places=3,
