@@ -23,11 +23,13 @@ from .models import (
     Attribution,
     Horizon,
     Prediction,
+    PredictionTopic,
     Source,
     Speaker,
+    Topic,
 )
 
-FILTERS = ("speaker", "source", "horizon", "attribution", "since", "until")
+FILTERS = ("speaker", "source", "topic", "horizon", "attribution", "since", "until")
 # ?attribution=attested: only speakers the source's text or a labelled transcript names
 # (inferred attributions are left out; the panel's predictions stay their own row).
 ATTESTED_VALUE = "attested"
@@ -49,6 +51,7 @@ class FilterError(ValueError):
 class Filters:
     speaker: str | None = None  # a slug, or UNATTRIBUTED for the panel's predictions
     source: str | None = None
+    topic: str | None = None  # a topic's slug
     horizon: str | None = None
     attribution: str | None = None  # one of ATTRIBUTION_VALUES
     since: date | None = None  # by an event's date, inclusive, in settings.TIME_ZONE
@@ -58,6 +61,17 @@ class Filters:
     # What the slugs name, for a page to show; looked up once by parse().
     speaker_obj: Speaker | None = field(default=None, compare=False)
     source_obj: Source | None = field(default=None, compare=False)
+    topic_obj: Topic | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # The tally has no topic dimension: a topic is a selection of predictions, read from
+        # the through table's (topic, prediction) index, which tallies.py counts from the
+        # predictions as it does the admin's selection, and q() and stance_q() apply as one.
+        if self.topic:
+            chosen = PredictionTopic.objects.filter(topic__slug=self.topic)
+            if self.predictions is not None:
+                chosen = chosen.filter(prediction__in=self.predictions)
+            object.__setattr__(self, "predictions", chosen.values("prediction_id"))
 
     @property
     def has_date_range(self) -> bool:
@@ -65,7 +79,7 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any((self.speaker, self.source, self.horizon, self.attribution))
+        return any((self.speaker, self.source, self.topic, self.horizon, self.attribution))
 
     @property
     def unattributed(self) -> bool:
@@ -149,6 +163,14 @@ def _source(slug: str) -> Source:
     return source
 
 
+def _topic(slug: str) -> Topic:
+    topic = Topic.objects.filter(slug=slug).first()
+    if topic is None:
+        known = Topic.objects.values_list("slug", "name")
+        raise FilterError("topic", slug, f"no topic with slug {slug!r}.", known)
+    return topic
+
+
 def _choice(name: str, value: str, allowed: Collection[str]) -> str:
     if value not in allowed:
         raise FilterError(
@@ -171,6 +193,7 @@ def parse(
     values = {name: str(params[name]).strip() for name in allowed if params.get(name) not in (None, "")}
     speaker = values.get("speaker")
     source = values.get("source")
+    topic = values.get("topic")
     since = _date("since", values["since"]) if "since" in values else None
     until = _date("until", values["until"]) if "until" in values else None
     if since and until and since > until:
@@ -178,6 +201,7 @@ def parse(
     return Filters(
         speaker=speaker,
         source=source,
+        topic=topic,
         horizon=_choice("horizon", values["horizon"], Horizon.values) if "horizon" in values else None,
         attribution=(
             _choice("attribution", values["attribution"], ATTRIBUTION_VALUES)
@@ -188,9 +212,10 @@ def parse(
         until=until,
         speaker_obj=_speaker(speaker) if speaker else None,
         source_obj=_source(source) if source else None,
+        topic_obj=_topic(topic) if topic else None,
     )
 
 
 # Query parameters that make a different public page besides the filters (the canonical
 # URL keeps them; anything else, such as tracking tags, is dropped).
-CANONICAL_PARAMS = ("source", "speaker", "page")
+CANONICAL_PARAMS = ("source", "speaker", "topic", "page")

@@ -1,4 +1,4 @@
-"""The public pages of following a speaker by e-mail (`following.py` does the work).
+"""The public pages of following a speaker or a topic by e-mail (`following.py` does the work).
 
 The sign-up form is counted per client address (FOLLOW_RATE, default 5 an hour, in the
 throttle's shared count) and carries a field hidden from people (`website`): a form that
@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import following, throttle
-from .models import Speaker
+from .models import Speaker, Topic
 
 FOLLOW_RATE = settings.FOLLOW_RATE
 
@@ -44,9 +44,26 @@ def bad_link(request: HttpRequest) -> HttpResponse:
     )
 
 
+def page_of(followed: following.Followed) -> str:
+    return (
+        followed.get_absolute_url()
+        if isinstance(followed, Topic)
+        else reverse("speaker", args=[followed.slug])
+    )
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def follow(request: HttpRequest, slug: str) -> HttpResponse:
-    speaker = get_object_or_404(Speaker, slug=slug)
+    return sign_up(request, get_object_or_404(Speaker, slug=slug))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def follow_topic(request: HttpRequest, slug: str) -> HttpResponse:
+    return sign_up(request, get_object_or_404(Topic, slug=slug))
+
+
+def sign_up(request: HttpRequest, followed: following.Followed) -> HttpResponse:
+    names = following.described(followed)
     form = FollowForm(request.POST or None)
     if request.method == "POST":
         verdict = throttle.hit("follow", throttle.client_address(request), FOLLOW_RATE)
@@ -61,17 +78,17 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
             return response
         if form.is_valid():
             if not form.cleaned_data["website"]:
-                following.subscribe(form.cleaned_data["email"], speaker)
+                following.subscribe(form.cleaned_data["email"], followed)
             return message(
                 request,
                 "Check your e-mail",
                 f"If the address is right, a message is on its way to it with a link to confirm that you "
-                f"want to follow {speaker.name}. Nothing is sent before you confirm.",
+                f"want to follow {names['name']}. Nothing is sent before you confirm.",
             )
     return render(
         request,
         "predictions/follow.html",
-        {"speaker": speaker, "form": form},
+        {**names, "followed": followed, "page": page_of(followed), "action": request.path, "form": form},
         status=400 if form.errors else 200,
     )
 
@@ -82,18 +99,19 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         subscription = following.pending(token) if request.method != "POST" else following.confirm(token)
     except following.BadLink:
         return bad_link(request)
-    name = subscription.speaker.name
+    names = following.described(subscription.followed)
+    name, about = names["name"], names["about"]
     if request.method != "POST":
         return message(
             request, f"Follow {name}?", f"Press the button to get a daily e-mail when an outcome is recorded for "
-            f"{name}'s predictions.", action=request.path, button="Confirm",
+            f"{about}.", action=request.path, button="Confirm",
         )  # fmt: skip
     return message(
         request,
         f"You follow {name}",
-        "You will get an e-mail on the days an outcome is recorded for their predictions. Every mail has a "
+        f"You will get an e-mail on the days an outcome is recorded for {about}. Every mail has a "
         "link to stop.",
-        link=reverse("speaker", args=[subscription.speaker.slug]),
+        link=page_of(subscription.followed),
     )
 
 
@@ -106,10 +124,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         )
     except following.BadLink:
         return bad_link(request)
-    name = subscription.speaker.name
+    name = following.described(subscription.followed)["name"]
     if request.method != "POST":
         return message(
-            request, f"Stop following {name}?", "Press the button and no more e-mail about them is sent.",
+            request, f"Stop following {name}?", "Press the button and no more e-mail about it is sent.",
             action=request.path, button="Unsubscribe",
         )  # fmt: skip
     return message(request, "Unsubscribed", f"No more e-mail about {name} will be sent to you.")

@@ -1,6 +1,7 @@
-"""Follow a speaker by e-mail: sign up, confirm, a daily mail of new outcomes, unsubscribe.
+"""Follow a speaker or a topic by e-mail: sign up, confirm, a daily mail of new outcomes,
+unsubscribe.
 
-- **Sign up** (`subscribe`): an address and a speaker. A confirmation mail goes to the
+- **Sign up** (`subscribe`): an address and a speaker or a topic. A confirmation mail goes to the
   address with a signed link (`django.core.signing`, salted, valid CONFIRM_DAYS days); no
   mail about outcomes goes anywhere before that link is used (double opt-in). What the
   page answers is the same whether the address was new, already live or unsubscribed, so
@@ -10,7 +11,7 @@
   starts the subscription at the latest history row: the first mail holds what is new.
 - **The daily mail** (`send_follow_mail`, run by the django-q2 schedule "mail followers"):
   for each live subscription, the outcomes recorded, changed or withdrawn on the speaker's
-  predictions since its last mail, one message per subscription, or none when nothing
+  predictions (or the predictions in the topic) since its last mail, one message per subscription, or none when nothing
   happened. `last_event_id` moves on only after the mail server accepted the message, so
   a failed send is sent by the next run, never dropped.
 - **Unsubscribe**: every mail has a link and `List-Unsubscribe` / `List-Unsubscribe-Post`
@@ -22,17 +23,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Event, EventKind, Speaker, Subscription
+from .models import Event, EventKind, PredictionTopic, Speaker, Subscription, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -64,28 +66,45 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return settings.SITE_ROOT + reverse("follow-unsubscribe", args=[unsubscribe_token(subscription)])
 
 
-def subscribe(email: str, speaker: Speaker) -> None:
-    """Ask `email` to confirm following `speaker`; nothing to do for a live subscription."""
+Followed = Speaker | Topic
+
+
+def _what(followed: Followed) -> dict[str, Any]:
+    """The subscription's field for what it follows: {"speaker": ...} or {"topic": ...}."""
+    return {"speaker": followed} if isinstance(followed, Speaker) else {"topic": followed}
+
+
+def described(followed: Followed) -> dict[str, str]:
+    """How the mails and pages name it: "Ada Lovelace" and "Ada Lovelace's predictions", or
+    "the topic Compute" and "the predictions on Compute"."""
+    if isinstance(followed, Speaker):
+        return {"name": followed.name, "about": f"{followed.name}'s predictions"}
+    return {"name": f"the topic {followed.name}", "about": f"the predictions on {followed.name}"}
+
+
+def subscribe(email: str, followed: Followed) -> None:
+    """Ask `email` to confirm following a speaker or a topic; nothing to do for a live
+    subscription."""
     now = timezone.now()
+    what = _what(followed)
     with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update().filter(email__iexact=email, speaker=speaker).first()
-        )
+        subscription = Subscription.objects.select_for_update().filter(email__iexact=email, **what).first()
         if subscription is not None and subscription.confirmed_at and not subscription.unsubscribed_at:
             return
         if subscription is None:
-            subscription = Subscription.objects.create(email=email, speaker=speaker, created_at=now)
+            subscription = Subscription.objects.create(email=email, created_at=now, **what)
         else:  # unsubscribed, or never confirmed: confirm afresh
             subscription.confirmed_at = subscription.unsubscribed_at = None
             subscription.save(update_fields=["confirmed_at", "unsubscribed_at"])
-    context = {"speaker": speaker, "confirm_url": confirm_url(subscription), "days": CONFIRM_DAYS}
-    send(subscription, f"Confirm: follow {speaker.name}", "follow_confirm", context)
+    names = described(followed)
+    context = {**names, "confirm_url": confirm_url(subscription), "days": CONFIRM_DAYS}
+    send(subscription, f"Confirm: follow {names['name']}", "follow_confirm", context)
 
 
 def _unsigned(token: str, salt: str, max_age: int | None) -> Subscription:
     try:
         value = signing.loads(token, salt=salt, max_age=max_age)
-        return Subscription.objects.select_related("speaker").get(pk=value["s"])
+        return Subscription.objects.select_related("speaker", "topic").get(pk=value["s"])
     except (signing.BadSignature, KeyError, TypeError, Subscription.DoesNotExist) as error:
         raise BadLink(str(error)) from error
 
@@ -137,6 +156,16 @@ def send(subscription: Subscription, subject: str, template: str, context: dict[
     message.send()
 
 
+def followed_predictions(subscription: Subscription) -> Q:
+    """The history rows of what a subscription follows: its speaker's predictions, or the
+    predictions in its topic (as they are now: a prediction added to the topic later brings
+    its later outcomes, never a mail about the past)."""
+    if subscription.speaker_id:
+        return Q(prediction__speaker_id=subscription.speaker_id)
+    in_topic = PredictionTopic.objects.filter(topic_id=subscription.topic_id).values("prediction_id")
+    return Q(prediction_id__in=in_topic)
+
+
 @dataclass(frozen=True)
 class Sent:
     mails: int
@@ -146,29 +175,24 @@ class Sent:
 def send_follow_mail() -> Sent:
     """The daily mail: for each live subscription, the outcomes since its last one."""
     mails = failed = 0
-    for subscription in Subscription.objects.live().select_related("speaker").order_by("pk").iterator():
+    live = Subscription.objects.live().select_related("speaker", "topic").order_by("pk")
+    for subscription in live.iterator():
         events = list(
-            Event.objects.filter(
-                id__gt=subscription.last_event_id,
-                kind__in=OUTCOME_KINDS,
-                prediction__speaker_id=subscription.speaker_id,
-            )
+            Event.objects.filter(id__gt=subscription.last_event_id, kind__in=OUTCOME_KINDS)
+            .filter(followed_predictions(subscription))
             .select_related("prediction")
             .order_by("id")[:200]
         )
         if not events:
             continue
+        names = described(subscription.followed)
         context = {
-            "speaker": subscription.speaker,
+            **names,
             "events": [(e, settings.SITE_ROOT + e.prediction.get_absolute_url()) for e in events],
         }
+        title = subscription.speaker.name if subscription.speaker_id else subscription.topic.name
         try:
-            send(
-                subscription,
-                f"{subscription.speaker.name}: {len(events)} outcome update(s)",
-                "follow_digest",
-                context,
-            )
+            send(subscription, f"{title}: {len(events)} outcome update(s)", "follow_digest", context)
         except OSError:
             # The server refused or could not be reached: this subscription's mail is sent
             # by the next run, with anything newer.

@@ -37,15 +37,22 @@ from .models import (
     Stance,
     StanceKind,
     Status,
+    Topic,
     UnresolvableReason,
     speaker_agrees,
 )
 from .transitions import TO_STATUS
 
-IMPORT_FORMAT = "prediction-tracker/predictions/v2"
+IMPORT_FORMAT = "prediction-tracker/predictions/v3"
 # Version 1 files (before attribution was data) still import: a speaker they name was
-# named in the source's text, which was the only way a speaker was recorded then.
-IMPORT_FORMATS = Literal["prediction-tracker/predictions/v1", "prediction-tracker/predictions/v2"]
+# named in the source's text, which was the only way a speaker was recorded then. Version
+# 2 files (before topics) still import, and leave a prediction's topics as they are.
+IMPORT_FORMATS = Literal[
+    "prediction-tracker/predictions/v1",
+    "prediction-tracker/predictions/v2",
+    "prediction-tracker/predictions/v3",
+]
+TOPICS_SINCE = "prediction-tracker/predictions/v3"
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[-a-z0-9_]+$", min_length=1, max_length=120)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -88,6 +95,14 @@ class SourceIn(Strict):
     kind: SourceKind = SourceKind.PODCAST
     url: HttpUrl | Literal[""] = ""
     published_on: date
+
+
+class TopicIn(Strict):
+    """A topic of the reviewed vocabulary (models/topic.py): its slug, name and what belongs."""
+
+    slug: Annotated[Slug, fits(Topic, "slug")]
+    name: Annotated[Text, fits(Topic, "name")]
+    description: Annotated[str, fits(Topic, "description")] = ""
 
 
 def settle_attribution(speaker: str | None, attribution: Attribution | None) -> Attribution:
@@ -139,6 +154,11 @@ class PredictionIn(Strict):
     due_on: date | None = Field(default=None, description="Defaults from the horizon.")
     resolution_criteria: Annotated[Text, fits(Prediction, "resolution_criteria")]
     probability: Decimal | None = Field(default=None, ge=0, le=1, max_digits=4, decimal_places=3)
+    topics: list[Slug] | None = Field(
+        default=None,
+        description="Topics' slugs (the file's topics or ones already stored); left out, an"
+        " existing prediction keeps its topics.",
+    )
 
     @model_validator(mode="after")
     def consistent(self) -> PredictionIn:
@@ -152,7 +172,16 @@ class PredictionFile(Strict):
     format: IMPORT_FORMATS = IMPORT_FORMAT
     speakers: list[SpeakerIn] = []
     sources: list[SourceIn] = []
+    topics: list[TopicIn] = []
     predictions: list[PredictionIn] = []
+
+    @model_validator(mode="after")
+    def topics_in_version_3(self) -> PredictionFile:
+        if self.format < TOPICS_SINCE and (
+            self.topics or any(p.topics is not None for p in self.predictions)
+        ):
+            raise ValueError(f"format: topics came with {TOPICS_SINCE}; write that as the format")
+        return self
 
 
 # --- The resolution-history export ------------------------------------------------------

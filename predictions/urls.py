@@ -9,6 +9,7 @@ from . import (
     export_views,
     feeds,
     follow_views,
+    record_views,
     share_views,
     views,
 )
@@ -27,6 +28,12 @@ urlpatterns = [
     path("scorecard/sources.json", views.picker_search, {"kind": "sources"}, name="scorecard-sources"),
     path("speakers/<slug:slug>/", views.speaker_detail, name="speaker"),
     path("unattributed/", views.unattributed, name="unattributed"),
+    # The record: every prediction, filtered, searched, paged by cursor; sources and topics.
+    path("predictions/", record_views.record, name="record"),
+    path("sources/", record_views.source_list, name="sources"),
+    path("sources/<slug:slug>/", record_views.source_detail, name="source"),
+    path("topics/", record_views.topic_list, name="topics"),
+    path("topics/<slug:slug>/", record_views.topic_detail, name="topic"),
     path("predictions/<int:pk>/", views.prediction_detail, name="prediction-detail"),
     # The archived copy of a decision's evidence link, as an inert download.
     path("archive/<int:pk>/", archive_views.archived_copy, name="archived-copy"),
@@ -51,8 +58,9 @@ urlpatterns = [
     path("speakers/<slug:slug>/share.png", share_views.speaker_image, name="share-speaker"),
     path("predictions/<int:pk>/share.png", share_views.prediction_image, name="share-prediction"),
     path("speakers/<slug:slug>/badge.svg", share_views.speaker_badge, name="badge-speaker"),
-    # Follow a speaker by e-mail: sign up, confirm (a signed link), unsubscribe (one click).
+    # Follow a speaker or a topic by e-mail: sign up, confirm (a signed link), unsubscribe (one click).
     path("speakers/<slug:slug>/follow/", follow_views.follow, name="follow"),
+    path("topics/<slug:slug>/follow/", follow_views.follow_topic, name="follow-topic"),
     path("follow/confirm/<str:token>/", follow_views.confirm, name="follow-confirm"),
     path("follow/unsubscribe/<str:token>/", follow_views.unsubscribe, name="follow-unsubscribe"),
 ]

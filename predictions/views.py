@@ -41,6 +41,7 @@ from .models import (
     Speaker,
     data_version,
 )
+from .paging import keyset_page
 from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
 from .tallies import most_predicted
 
@@ -151,55 +152,6 @@ def picker_search(request: HttpRequest, kind: str) -> JsonResponse:
 END_KEY = (date.max, 2**62)
 
 
-@dataclass(frozen=True)
-class KeysetPage:
-    """One page of a speaker's predictions in (due_on, id) order, with the cursors of the
-    pages either side (None at an end) and how many there are in all."""
-
-    object_list: list[Prediction]
-    previous: str | None  # ?before=
-    next: str | None  # ?after=
-    count: int
-    # This page's own parameter, kept in the stances' page links: ("after", cursor) or None.
-    here: tuple[str, str] | None
-
-    @property
-    def has_other_pages(self) -> bool:
-        return bool(self.previous or self.next)
-
-
-def keyset_page(predictions: QuerySet[Prediction], after: str | None, before: str | None) -> KeysetPage:
-    """The page after the cursor `after`, before the cursor `before`, or the first: each read
-    from the (speaker, due_on, id) index at its key, so the last page costs what the first does.
-    A bad cursor is a FilterError naming it."""
-    ordered = predictions.select_related("source").order_by("due_on", "id")
-    try:
-        key = keyset.decode(after or before) if (after or before) else None
-    except ValueError:
-        name = "after" if after else "before"
-        raise FilterError(name, after or before, "not a page this site gave out") from None
-    if key is not None and before:
-        rows = list(keyset.before(ordered, key).order_by("-due_on", "-id")[: PAGE_SIZE + 1])
-        more_before = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE][::-1]
-        more_after = bool(rows) and keyset.after(ordered, keyset.key_of(rows[-1])).exists()
-    else:
-        page = keyset.after(ordered, key) if key is not None else ordered
-        rows = list(page[: PAGE_SIZE + 1])
-        more_after = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        more_before = (
-            key is not None and bool(rows) and keyset.before(ordered, keyset.key_of(rows[0])).exists()
-        )
-    return KeysetPage(
-        object_list=rows,
-        previous=keyset.encode(keyset.key_of(rows[0])) if more_before else None,
-        next=keyset.encode(keyset.key_of(rows[-1])) if more_after else None,
-        count=predictions.count(),
-        here=("before", before) if before else ("after", after) if after else None,
-    )
-
-
 def numbered_page_redirect(request: HttpRequest, predictions: QuerySet[Prediction]) -> HttpResponse:
     """An old `?page=N` link: sent on to the same rows by cursor (`?after=` the row before
     them; past the end, the last page). Reading the key costs a walk of (N-1) x PAGE_SIZE
@@ -223,7 +175,7 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     if "page" in request.GET:
         return numbered_page_redirect(request, predictions)
     try:
-        page = keyset_page(predictions, request.GET.get("after"), request.GET.get("before"))
+        page = keyset_page(predictions, request.GET.get("after"), request.GET.get("before"), PAGE_SIZE)
     except FilterError as error:
         return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
     slug = speaker.slug if speaker else None

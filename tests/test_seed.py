@@ -118,9 +118,9 @@ def test_only_the_three_people_of_the_episode_are_speakers(seeded):
     assert Speaker.objects.count() == 3
 
 
-def test_the_fixture_is_a_version_2_file_and_imports_as_written(seeded):
+def test_the_fixture_is_a_version_3_file_and_imports_as_written(seeded):
     data = yaml.safe_load((ROOT / "fixtures" / "state-of-ai-2026.yaml").read_text(encoding="utf-8"))
-    assert data["format"] == "prediction-tracker/predictions/v2"
+    assert data["format"] == "prediction-tracker/predictions/v3"
     assert Prediction.objects.count() == len(data["predictions"])
 
 

@@ -23,7 +23,7 @@ class ImportProblems(Exception):
 
 
 def _counts() -> dict[str, int]:
-    return {"speakers": 0, "sources": 0, "predictions": 0}
+    return {"speakers": 0, "sources": 0, "topics": 0, "predictions": 0}
 
 
 @dataclass
@@ -44,7 +44,10 @@ class ImportResult:
 
     def summary(self) -> str:
         parts = []
-        for kind in ("predictions", "speakers", "sources"):
+        # Topics only when the file had any: a file from before them reads as it always did.
+        counted = [self.created, self.updated, self.unchanged, self.present]
+        topics = ("topics",) if any(counts["topics"] for counts in counted) else ()
+        for kind in ("predictions", "speakers", "sources", *topics):
             if self.missing_only:
                 parts.append(f"{kind}: {self.created[kind]} added, {self.present[kind]} already present")
                 continue

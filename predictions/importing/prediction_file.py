@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from ..actors import IMPORTER
 from ..decisions import record_attribution
-from ..models import Prediction, Source, Speaker, Stance, default_due_on
-from ..schemas import PREDICTION_FIELDS, PredictionFile, PredictionIn, SourceIn, SpeakerIn
+from ..models import Prediction, Source, Speaker, Stance, Topic, default_due_on
+from ..schemas import PREDICTION_FIELDS, PredictionFile, PredictionIn, SourceIn, SpeakerIn, TopicIn
 from .base import ImportProblems, ImportResult, edit_row, upsert
 from .reading import read_document
 
@@ -76,7 +76,17 @@ def parse(data: Any) -> PredictionFile:
 
 def _cross_check(parsed: PredictionFile) -> list[str]:
     """What the records say about each other and about the database, record by record."""
-    problems = _twice("speakers", parsed.speakers) + _twice("sources", parsed.sources)
+    problems = (
+        _twice("speakers", parsed.speakers)
+        + _twice("sources", parsed.sources)
+        + _twice("topics", parsed.topics)
+    )
+    problems += _topic_name_problems(parsed.topics)
+    topics = {t.slug for t in parsed.topics} | set(
+        Topic.objects.filter(
+            slug__in={slug for p in parsed.predictions for slug in p.topics or ()}
+        ).values_list("slug", flat=True)
+    )
     speakers = {s.slug for s in parsed.speakers} | set(
         Speaker.objects.filter(slug__in=_speakers_named(parsed)).values_list("slug", flat=True)
     )
@@ -92,6 +102,11 @@ def _cross_check(parsed: PredictionFile) -> list[str]:
             problems.append(f"{name}: key: appears twice for source {p.source!r}")
         seen_keys.add((p.source, p.key))
         problems += [f"{name}: {problem}" for problem in _who_problems(p, speakers)]
+        problems += [
+            f"{name}: topics.{j}: unknown topic {slug!r} (name it in the file's topics, or in the admin)"
+            for j, slug in enumerate(p.topics or ())
+            if slug not in topics
+        ]
         if p.source not in published:
             problems.append(f"{name}: source: unknown source {p.source!r}")
             continue
@@ -99,7 +114,24 @@ def _cross_check(parsed: PredictionFile) -> list[str]:
     return problems
 
 
-def _twice(kind: str, items: list[SpeakerIn] | list[SourceIn]) -> list[str]:
+def _topic_name_problems(items: list[TopicIn]) -> list[str]:
+    """A topic's name is unique too: "Open models" twice under two slugs is one topic."""
+    problems = []
+    names: dict[str, str] = {}
+    stored = dict(Topic.objects.filter(name__in=[t.name for t in items]).values_list("name", "slug"))
+    for i, item in enumerate(items):
+        other = names.get(item.name.lower()) or (
+            stored.get(item.name) if stored.get(item.name) != item.slug else None
+        )
+        if other and other != item.slug:
+            problems.append(
+                f'topics[{i}] (slug "{item.slug}"): name: {item.name!r} is already the topic {other!r}'
+            )
+        names.setdefault(item.name.lower(), item.slug)
+    return problems
+
+
+def _twice(kind: str, items: list[SpeakerIn] | list[SourceIn] | list[TopicIn]) -> list[str]:
     seen: set[str] = set()
     problems = []
     for i, item in enumerate(items):
@@ -159,6 +191,58 @@ def _record_edit(before: Prediction, after: Prediction, attribution_row: bool) -
     return changed
 
 
+def _set_topics(
+    prediction: Prediction,
+    slugs: list[str] | None,
+    topics: dict[str, Topic],
+    *,
+    new: bool,
+) -> list[str]:
+    """A prediction's topics as the file has them (a file that names none leaves them). A
+    change to an existing prediction's topics is history like its other fields: an "edited"
+    row."""
+    if slugs is None:
+        return []
+    was = sorted(prediction.topics.values_list("slug", flat=True)) if not new else []
+    now = sorted(set(slugs))
+    if was == now:
+        return []
+    prediction.topics.set([topics[slug] for slug in now])
+    if not new:
+        edit_row(prediction, [("topics", ", ".join(was), ", ".join(now))]).save()
+        return ["topics"]
+    return []
+
+
+def _follow_file(
+    before: Prediction | None,
+    prediction: Prediction,
+    p: PredictionIn,
+    topics: dict[str, Topic],
+    result: ImportResult,
+) -> None:
+    """After a prediction's own fields were written: its topics, and for an existing one the
+    history rows of what the import changed (who said it, its fields, its topics)."""
+    missing_only = result.missing_only
+    if before is None:
+        _set_topics(prediction, p.topics, topics, new=True)
+        return
+    if missing_only:
+        # A prediction stored before topics existed is missing them: the seed brings them.
+        if not prediction.topics.exists() and _set_topics(prediction, p.topics, topics, new=False):
+            result.edited.append(f"{p.source}/{p.key}: topics")
+        return
+    attribution_row = record_attribution(
+        prediction, before=(before.speaker_label, before.attribution), actor=IMPORTER
+    )
+    changed = _record_edit(before, prediction, attribution_row is not None)
+    changed += _set_topics(prediction, p.topics, topics, new=False)
+    if attribution_row is not None:
+        changed = ["speaker/attribution", *changed]
+    if changed:
+        result.edited.append(f"{p.source}/{p.key}: {', '.join(changed)}")
+
+
 def load(parsed: PredictionFile, *, missing_only: bool = False) -> ImportResult:
     """Write a validated file. Descriptive fields follow the file, each change of an existing
     prediction with its history row; with `missing_only`, only what the database lacks is
@@ -179,6 +263,14 @@ def load(parsed: PredictionFile, *, missing_only: bool = False) -> ImportResult:
                 {"title": s.title, "kind": s.kind, "url": s.url, "published_on": s.published_on},
                 result,
                 "sources",
+            )
+        topics = {
+            t.slug: t
+            for t in Topic.objects.filter(slug__in={s for p in parsed.predictions for s in p.topics or ()})
+        }
+        for t in parsed.topics:
+            topics[t.slug] = write(
+                Topic, {"slug": t.slug}, {"name": t.name, "description": t.description}, result, "topics"
             )
         # The file's existing predictions locked first, in id order as every writer locks
         # predictions, before any is changed: no cycle with a decision or the flag job.
@@ -207,15 +299,7 @@ def load(parsed: PredictionFile, *, missing_only: bool = False) -> ImportResult:
                 result,
                 "predictions",
             )
-            if before is not None and not missing_only:
-                attribution_row = record_attribution(
-                    prediction, before=(before.speaker_label, before.attribution), actor=IMPORTER
-                )
-                changed = _record_edit(before, prediction, attribution_row is not None)
-                if attribution_row is not None:
-                    changed = ["speaker/attribution", *changed]
-                if changed:
-                    result.edited.append(f"{source.slug}/{p.key}: {', '.join(changed)}")
+            _follow_file(before, prediction, p, topics, result)
             for stance in p.stances:
                 values = stance.model_dump(exclude={"speaker"})
                 if missing_only:
