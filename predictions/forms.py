@@ -137,6 +137,7 @@ PREDICTION_FIELDSETS: list[tuple[str | None, list[str]]] = [
             "source",
             "key",
             "section",
+            "topics",
             "source_timestamp",
             "source_note",
         ],

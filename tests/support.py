@@ -34,12 +34,14 @@ from predictions.models import (
     Horizon,
     Outcome,
     Prediction,
+    PredictionTopic,
     Source,
     Speaker,
     Stance,
     StanceKind,
     Status,
     Subscription,
+    Topic,
     UnresolvableReason,
 )
 from predictions.schemas import EXPORT_FIELDS, ExportRow, csv_uncell
@@ -72,7 +74,7 @@ def export_text(fmt: str, **filters: object) -> str:
 
 
 def empty_the_database() -> None:
-    """A fresh instance: no predictions, history, speakers or sources (user accounts stay).
+    """A fresh instance: no predictions, history, speakers, sources or topics (user accounts stay).
 
     Test-only and raw on purpose: history rows can be removed by no path of the service.
     PostgreSQL's TRUNCATE is not seen by the row trigger that refuses DELETE; SQLite has no
@@ -80,8 +82,10 @@ def empty_the_database() -> None:
     """
     tables = [
         m._meta.db_table
-        for m in (ArchivedCopy, Challenge, Subscription, Event, Stance, Prediction, Speaker, Source)
-    ]
+        for m in (
+            ArchivedCopy, Challenge, Subscription, Event, Stance, PredictionTopic, Prediction, Topic, Speaker, Source,
+        )
+    ]  # fmt: skip
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Django's foreign keys are checked at commit; TRUNCATE refuses to run while such

@@ -85,6 +85,7 @@ class PredictionAdmin(StaffMayReadMixin, DecisionPanelMixin, BulkOutcomeMixin, a
         ("speaker", SpeakerFilter),
         "attribution",
         ("source", SourceFilter),
+        "topics",
         DueDateFilter,
     ]
     # What the search box looks in; get_search_results below does the looking.
@@ -95,7 +96,7 @@ class PredictionAdmin(StaffMayReadMixin, DecisionPanelMixin, BulkOutcomeMixin, a
     # A full COUNT(*) of the table on every page view is the cost that grows with the table.
     show_full_result_count = False
     list_per_page = 50
-    autocomplete_fields = ["speaker", "source"]
+    autocomplete_fields = ["speaker", "source", "topics"]
     inlines = [StanceInline, EventInline]
     # A plain list, so other features add their actions with a one-line edit.
     actions = ["record_outcome", export_history_csv]
@@ -192,7 +193,8 @@ class PredictionAdmin(StaffMayReadMixin, DecisionPanelMixin, BulkOutcomeMixin, a
             return
         # Write only what the form edits, and bump the version so any page loaded before
         # this edit is stale; the decision columns are never written from here.
-        fields = [name for name in form.changed_data if name != "seen_version"]
+        # Topics are rows of their own, written by the admin's save_related (form.save_m2m).
+        fields = [name for name in form.changed_data if name not in ("seen_version", "topics")]
         obj.version = form.cleaned_data["seen_version"] + 1
         with transaction.atomic():
             obj.save(update_fields=[*fields, "version", "updated_at"])

@@ -1,4 +1,4 @@
-"""Speakers, sources and predictions: lists and one prediction with its public history.
+"""Speakers, sources, topics and predictions: lists and one prediction with its public history.
 
 The prediction list pages by keyset on (due_on, id) (`keyset.py`: a row comparison, which
 PostgreSQL reads as an index range on the (due_on, id) indexes), so page 20,000 costs what
@@ -21,7 +21,7 @@ from ..actors import public_label
 from ..claimreview import claim_review
 from ..filtering import FilterError, Filters, parse
 from ..links import safe_href, speaker_url
-from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status
+from ..models import UNATTRIBUTED, Attribution, Event, Horizon, Prediction, Source, Speaker, Status, Topic
 from .errors import BadParameter
 from .schemas import (
     ErrorOut,
@@ -29,6 +29,7 @@ from .schemas import (
     PredictionPage,
     SourceOut,
     SpeakerOut,
+    TopicOut,
 )
 
 router = Router(tags=["predictions"])
@@ -89,7 +90,13 @@ def prediction_out(p: Prediction) -> dict:
         "review_after": p.review_after,
         "resolved_at": p.resolved_at,
         "page": p.get_absolute_url(),
+        # Needs the topics prefetched (`with_topics`): one query per page, not per row.
+        "topics": sorted(t.slug for t in p.topics.all()),
     }
+
+
+def with_topics(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
+    return predictions.select_related("speaker", "source").prefetch_related("topics")
 
 
 def event_out(event: Event) -> dict:
@@ -118,11 +125,20 @@ def sources(request: HttpRequest) -> list[dict]:
     return [source_out(s) for s in Source.objects.order_by("-published_on", "slug")]
 
 
+@router.get("/topics", response={200: list[TopicOut], 429: ErrorOut}, summary="Every topic")
+def topics(request: HttpRequest) -> list[dict]:
+    return [
+        {"slug": t.slug, "name": t.name, "description": t.description, "page": t.get_absolute_url()}
+        for t in Topic.objects.order_by("name", "slug")
+    ]
+
+
 class PredictionFilters(Schema):
     speaker: str | None = Field(
         default=None, description=f"A speaker's slug, or \"{UNATTRIBUTED}\" for the panel's predictions."
     )
     source: str | None = Field(default=None, description="A source's slug.")
+    topic: str | None = Field(default=None, description="A topic's slug (see /api/topics).")
     horizon: Horizon | None = None
     attribution: Attribution | None = Field(default=None, description="How the speaker is known.")
     status: Status | None = None
@@ -136,7 +152,9 @@ class PredictionFilters(Schema):
 def shared_filters(filters: PredictionFilters) -> Filters:
     """The service's filters (filtering.py) for who, where, which horizon and attribution,
     checked as the pages check them; a bad one is the API's 400."""
-    shared = {name: getattr(filters, name) for name in ("speaker", "source", "horizon", "attribution")}
+    shared = {
+        name: getattr(filters, name) for name in ("speaker", "source", "topic", "horizon", "attribution")
+    }
     try:
         return parse(shared, allowed=tuple(shared))
     except FilterError as e:
@@ -167,9 +185,7 @@ def decode_cursor(cursor: str) -> tuple[date, int]:
 def prediction_list(request: HttpRequest, filters: Query[PredictionFilters]) -> dict:
     predictions = filtered(filters)
     descending = filters.ordering == "-due_on"
-    page = predictions.select_related("speaker", "source").order_by(
-        *(("-due_on", "-id") if descending else ("due_on", "id"))
-    )
+    page = with_topics(predictions).order_by(*(("-due_on", "-id") if descending else ("due_on", "id")))
     if filters.cursor:
         key = decode_cursor(filters.cursor)
         page = keyset.before(page, key) if descending else keyset.after(page, key)
@@ -189,7 +205,7 @@ def prediction_list(request: HttpRequest, filters: Query[PredictionFilters]) -> 
     summary="One prediction with its public history",
 )
 def prediction_detail(request: HttpRequest, prediction_id: int) -> dict:
-    prediction = get_object_or_404(Prediction.objects.select_related("speaker", "source"), pk=prediction_id)
+    prediction = get_object_or_404(with_topics(Prediction.objects.all()), pk=prediction_id)
     history = list(prediction.events.order_by("at", "id"))
     return {
         **prediction_out(prediction),

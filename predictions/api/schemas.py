@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import Attribution, EventKind, Horizon, Status
-from ..schemas import ExportRow, OutcomeOrBlank, ReasonOrBlank, SourceIn, SpeakerIn, StanceIn
+from ..schemas import ExportRow, OutcomeOrBlank, ReasonOrBlank, SourceIn, SpeakerIn, StanceIn, TopicIn
 
 
 def picked(model: type[BaseModel], *names: str) -> dict[str, Any]:
@@ -42,6 +42,12 @@ class SpeakerOut(SpeakerIn):
 
 class SourceOut(SourceIn):
     model_config = ConfigDict(extra="forbid", title="Source")
+
+
+class TopicOut(TopicIn):
+    model_config = ConfigDict(extra="forbid", title="Topic")
+
+    page: str = Field(description="The topic's public page (path), with its own scorecard.")
 
 
 # A prediction's own fields, as the export carries them (`prediction_id` is `id` here).
@@ -81,6 +87,7 @@ class PredictionOut(PredictionFields):  # type: ignore[misc,valid-type]
     review_after: date | None = Field(description="Deferred: back in the review queue on this date.")
     resolved_at: datetime | None
     page: str = Field(description="The prediction's public page (path).")
+    topics: list[str] = Field(description="The slugs of its topics (/api/topics), in order.")
 
 
 # One public history row: the export's event fields, with a role instead of a user name.

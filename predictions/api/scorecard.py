@@ -23,6 +23,7 @@ class ScorecardFilters(Schema):
         default=None, description=f"A speaker's slug, or \"{UNATTRIBUTED}\" for the panel's predictions."
     )
     source: str | None = Field(default=None, description="A source's slug.")
+    topic: str | None = Field(default=None, description="A topic's slug: who called it within the topic.")
 
 
 def tally_out(tally: Tally) -> dict:
@@ -55,7 +56,9 @@ def line(horizon: str, tally: Tally, credit: float) -> dict:
 
 @router.get("/scorecard", response={200: ScorecardOut, **ERRORS}, summary="The scorecard's numbers")
 def scorecard(request: HttpRequest, filters: Query[ScorecardFilters]) -> dict:
-    chosen = shared_filters(PredictionFilters(speaker=filters.speaker, source=filters.source))
+    chosen = shared_filters(
+        PredictionFilters(speaker=filters.speaker, source=filters.source, topic=filters.topic)
+    )
     credit = partial_credit()
     groups, by_horizon = ranked_speakers(chosen, credit)
     speakers = [

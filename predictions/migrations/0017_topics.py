@@ -1,49 +1,61 @@
-"""Topics (issue 22): the vocabulary, a prediction's topics through a table indexed both
-ways, a subscription to a topic instead of a speaker; the data version bumped by a write to
-either new table (as 0008 does for speakers, sources and stances), since the topic pages
-and the scorecard by topic are cached under it; and on PostgreSQL a GIN index of the
-claims' full text, which the record's search (`?q=`) reads instead of scanning the table.
+"""Topics (issue 22): the vocabulary, a prediction's topics (the many-to-many's own table,
+predictions_prediction_topics, which SQLite creates without rebuilding
+predictions_prediction, so its tally triggers stay: tests/test_tally.py checks they are
+there), and a subscription to a topic instead of a speaker. Then, in SQL:
 
-The many-to-many field is added to the state only: it has no column, and SQLite's schema
-editor would otherwise rebuild predictions_prediction and drop its tally triggers
-(tests/test_tally.py checks they are there).
+- the (topic, prediction) index: a topic's predictions read from the index alone (a topic's
+  page, ?topic= on the record, the scorecard and the API);
+- the data version bumped by a write to either new table, as 0008 does for speakers,
+  sources and stances, since the topic pages and the scorecard by topic are cached under it;
+- on PostgreSQL a GIN index of the claims' full text, which the record's search (`?q=`,
+  predictions/record.py) reads instead of scanning the table.
 """
 
 import django.db.models.deletion
 import django.db.models.functions.text
 from django.db import migrations, models
 
+
 # The record's search: to_tsvector('english', claim) @@ websearch_to_tsquery(...) reads this.
 SEARCH_CONFIG = "english"
+VERSIONED = ("predictions_topic", "predictions_prediction_topics")
+BY_TOPIC = (
+    "CREATE INDEX prediction_topic_by_topic ON predictions_prediction_topics (topic_id, prediction_id);"
+)
 PG_FORWARD = [
+    BY_TOPIC,
     "CREATE INDEX prediction_claim_search ON predictions_prediction"
     f" USING gin (to_tsvector('{SEARCH_CONFIG}', claim));",
     *(
         f"CREATE TRIGGER predictions_data_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}"
         " FOR EACH STATEMENT EXECUTE FUNCTION predictions_data_changed();"
-        for table in ("predictions_topic", "predictions_predictiontopic")
+        for table in VERSIONED
     ),
 ]
 PG_BACKWARD = [
+    "DROP INDEX IF EXISTS prediction_topic_by_topic;",
     "DROP INDEX IF EXISTS prediction_claim_search;",
-    *(
-        f"DROP TRIGGER IF EXISTS predictions_data_changed ON {table};"
-        for table in ("predictions_topic", "predictions_predictiontopic")
-    ),
+    *(f"DROP TRIGGER IF EXISTS predictions_data_changed ON {table};" for table in VERSIONED),
 ]
 SQLITE_BUMP = (
     "UPDATE predictions_dataversion SET token = lower(hex(randomblob(16))),"
     " changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;"
 )
 SQLITE_FORWARD = [
-    f"CREATE TRIGGER {table}_data_changed_{op} AFTER {op.upper()} ON {table} BEGIN {SQLITE_BUMP} END;"
-    for table in ("predictions_topic", "predictions_predictiontopic")
-    for op in ("insert", "update", "delete")
+    BY_TOPIC,
+    *(
+        f"CREATE TRIGGER {table}_data_changed_{op} AFTER {op.upper()} ON {table} BEGIN {SQLITE_BUMP} END;"
+        for table in VERSIONED
+        for op in ("insert", "update", "delete")
+    ),
 ]
 SQLITE_BACKWARD = [
-    f"DROP TRIGGER IF EXISTS {table}_data_changed_{op};"
-    for table in ("predictions_topic", "predictions_predictiontopic")
-    for op in ("insert", "update", "delete")
+    "DROP INDEX IF EXISTS prediction_topic_by_topic;",
+    *(
+        f"DROP TRIGGER IF EXISTS {table}_data_changed_{op};"
+        for table in VERSIONED
+        for op in ("insert", "update", "delete")
+    ),
 ]
 
 
@@ -100,48 +112,15 @@ class Migration(migrations.Migration):
                 to="predictions.speaker",
             ),
         ),
-        migrations.CreateModel(
-            name="PredictionTopic",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "prediction",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="predictions.prediction",
-                    ),
-                ),
-                (
-                    "topic",
-                    models.ForeignKey(
-                        db_index=False, on_delete=django.db.models.deletion.PROTECT, to="predictions.topic"
-                    ),
-                ),
-            ],
-        ),
-        # State only: the through table above is the whole of it in the database. Run as a
-        # schema change, SQLite's editor would rebuild predictions_prediction for a field
-        # that has no column, dropping its tally triggers.
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AddField(
-                    model_name="prediction",
-                    name="topics",
-                    field=models.ManyToManyField(
-                        blank=True,
-                        help_text="What it is about (the reviewed vocabulary of topics).",
-                        related_name="predictions",
-                        through="predictions.PredictionTopic",
-                        to="predictions.topic",
-                    ),
-                ),
-            ],
+        migrations.AddField(
+            model_name="prediction",
+            name="topics",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="What it is about (the reviewed vocabulary of topics).",
+                related_name="predictions",
+                to="predictions.topic",
+            ),
         ),
         migrations.AddField(
             model_name="subscription",
@@ -171,16 +150,6 @@ class Migration(migrations.Migration):
                     _connector="OR",
                 ),
                 name="subscription_speaker_xor_topic",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="predictiontopic",
-            index=models.Index(fields=["topic", "prediction"], name="prediction_topic_by_topic"),
-        ),
-        migrations.AddConstraint(
-            model_name="predictiontopic",
-            constraint=models.UniqueConstraint(
-                fields=("prediction", "topic"), name="prediction_topic_unique"
             ),
         ),
         migrations.RunPython(forward, backward),

@@ -55,7 +55,10 @@ from .prediction import (
     Stance,
 )
 from .tally import DataVersion, Grain, TallyRow, data_version
-from .topic import PredictionTopic, Topic
+from .topic import Topic
+
+# A prediction in a topic: the many-to-many's own table, for reading it without a join.
+PredictionTopic = Prediction.topics.through
 
 __all__ = [
     "ATTESTED", "ATTRIBUTED", "CLAIM_MAX", "CRITERIA_MAX", "MAX_TIMESTAMP", "JOB_LATE_AFTER", "JOB_NAME", "TASK_FUNC", "FOLLOW_JOB_NAME", "FOLLOW_TASK_FUNC", "NOTE_MAX", "QUOTE_MAX", "LONG_TERM_YEARS", "MEDIUM_TERM_YEARS",

@@ -132,11 +132,13 @@ class Prediction(models.Model):
         validators=[MaxLengthValidator(CRITERIA_MAX)],
         help_text="What would count as holding up.",
     )
+    # The through table (predictions_prediction_topics) is indexed both ways: its unique
+    # (prediction, topic) for a row's topics, and (topic, prediction) (migration 0017) for a
+    # topic's predictions, read from the index alone.
     topics = models.ManyToManyField(
         "Topic",
         blank=True,
         related_name="predictions",
-        through="PredictionTopic",
         help_text="What it is about (the reviewed vocabulary of topics).",
     )
     probability = models.DecimalField(

@@ -27,25 +27,3 @@ class Topic(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("topic", args=[self.slug])
 
-
-class PredictionTopic(models.Model):
-    """A prediction in a topic: the through table, with the index each direction reads."""
-
-    # db_index=False: the two composite indexes below serve both directions; Django's own
-    # one-column indexes would only be written, never read.
-    prediction = models.ForeignKey("Prediction", on_delete=models.CASCADE, db_index=False)
-    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, db_index=False)
-
-    class Meta:
-        constraints = [
-            # Also the index for "this prediction's topics" (the record's rows, the API).
-            models.UniqueConstraint(fields=["prediction", "topic"], name="prediction_topic_unique"),
-        ]
-        indexes = [
-            # A topic's page, ?topic= on the record, the scorecard and the speaker pages: the
-            # topic's predictions read from the index alone, never the whole through table.
-            models.Index(fields=["topic", "prediction"], name="prediction_topic_by_topic"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.prediction_id} in {self.topic_id}"
