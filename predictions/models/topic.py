@@ -26,4 +26,3 @@ class Topic(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("topic", args=[self.slug])
-
