@@ -39,6 +39,7 @@ from .models import (
     Prediction,
     Source,
     Speaker,
+    Topic,
     data_version,
 )
 from .paging import keyset_page
@@ -171,23 +172,32 @@ def numbered_page_redirect(request: HttpRequest, predictions: QuerySet[Predictio
 
 def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     """A speaker's record, or (speaker None) the predictions said on the panel."""
-    predictions = Prediction.objects.filter(speaker=speaker) if speaker else Prediction.objects.unattributed()
+    slug = speaker.slug if speaker else None
+    try:
+        # ?topic=: their record within one topic (filtering.py; the stances stay whole).
+        filters = parse(
+            {"speaker": slug or UNATTRIBUTED, "topic": request.GET.get("topic")}, ("speaker", "topic")
+        )
+    except FilterError as error:
+        return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
+    predictions = filters.apply(Prediction.objects.all())
     if "page" in request.GET:
         return numbered_page_redirect(request, predictions)
     try:
         page = keyset_page(predictions, request.GET.get("after"), request.GET.get("before"), PAGE_SIZE)
     except FilterError as error:
         return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
-    slug = speaker.slug if speaker else None
+    topic = [("topic", filters.topic)] if filters.topic else []
     context = {
         "speaker": speaker,
         "page": page,
-        "page_query": urlencode([page.here]) if page.here else "",
+        "page_query": urlencode([*topic, *([page.here] if page.here else [])]),
+        "topic_query": urlencode(topic),
         "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
         "filter_value": slug or UNATTRIBUTED,
-        **speaker_context(
-            Filters(speaker=slug or UNATTRIBUTED), speaker.name if speaker else UNATTRIBUTED_LABEL
-        ),
+        "filters": filters,
+        "topics": Topic.objects.order_by("name"),
+        **speaker_context(filters, speaker.name if speaker else UNATTRIBUTED_LABEL),
     }
     return render(request, "predictions/speaker.html", context)
 

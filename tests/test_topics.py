@@ -134,3 +134,16 @@ def test_the_topic_links_include_links_each_topic_and_marks_the_chosen_one(hardw
     )
     assert 'href="/?speaker=ada&amp;topic=hardware" aria-current="true"' in html
     assert 'href="/?speaker=ada&amp;topic=empty"' in html and 'href="/?speaker=ada">all topics' in html
+
+
+def test_a_speakers_page_filters_by_topic_and_keeps_it_across_pages(
+    client: Client, hardware, scored, monkeypatch
+) -> None:
+    monkeypatch.setattr("predictions.views.PAGE_SIZE", 1)
+    html = client.get("/speakers/ada-lovelace/", {"topic": "hardware"}).content.decode()
+    # Ada's ada-1 (held up) and ada-3 (did not) are in the topic: 2 of her 6.
+    assert "Predictions (2) on Hardware" in html and 'data-total="tracked">2<' in html
+    assert 'href="?topic=hardware&amp;after=' in html
+    assert 'href="?topic=hardware" aria-current="true"' in html
+    assert client.get("/speakers/ada-lovelace/", {"topic": "nope"}).status_code == 400
+    assert 'data-total="tracked">6<' in client.get("/speakers/ada-lovelace/").content.decode()
