@@ -6,11 +6,24 @@ from __future__ import annotations
 
 import pytest
 
-from predictions.models import Prediction, Topic
+from predictions.decisions import Actor, resolve
+from predictions.models import Outcome, Prediction, Status, Topic
 from tests.conftest import ARTIFACTS
-from tests.test_browser_scorecard import record_outcomes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+# Seed keys (fixtures/state-of-ai-2026.yaml), both in the topic "open-models".
+DECISIONS = {
+    "more-open-weight-builders-2026": Outcome.HELD_UP,
+    "open-weight-builders-from-china-2026": Outcome.DID_NOT_HOLD_UP,
+}
+
+
+def record_outcomes(reviewer) -> None:
+    Prediction.objects.filter(key__in=DECISIONS).update(status=Status.DUE)  # as the scheduler flags
+    for prediction in Prediction.objects.filter(key__in=DECISIONS):
+        resolve(prediction, outcome=DECISIONS[prediction.key], note="Checked.", actor=Actor.of(reviewer))
 
 
 def test_filter_the_record_by_a_topic_and_open_the_topics_page(page, seeded, reviewer) -> None:
