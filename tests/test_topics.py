@@ -147,3 +147,36 @@ def test_a_speakers_page_filters_by_topic_and_keeps_it_across_pages(
     assert 'href="?topic=hardware" aria-current="true"' in html
     assert client.get("/speakers/ada-lovelace/", {"topic": "nope"}).status_code == 400
     assert 'data-total="tracked">6<' in client.get("/speakers/ada-lovelace/").content.decode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_the_history_export_filters_by_topic(hardware, scored, fmt) -> None:
+    """On PostgreSQL CSV and JSON Lines go through COPY, elsewhere the ORM: both keep only
+    the topic's predictions (scored has no history, so one row each)."""
+    import csv
+    import io
+    import json
+
+    from predictions.export_stream import stream_export
+
+    text = "".join(stream_export(fmt, parse({"topic": "hardware"})))
+    rows = (
+        list(csv.DictReader(io.StringIO(text)))
+        if fmt == "csv"
+        else [json.loads(line) for line in text.splitlines()]
+    )
+    expected = {scored[name].key for name in ("ada-1", "ada-3", "grace-1", "panel-1")}
+    assert {row["key"] for row in rows} == expected and len(rows) == 4
+
+
+def test_the_export_command_takes_a_topic(hardware, scored) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("export_resolutions", "--format", "jsonl", "--topic", "hardware", stdout=out)
+    assert len(out.getvalue().splitlines()) == 4
+    with pytest.raises(CommandError, match="topic: no topic with slug 'nope'"):
+        call_command("export_resolutions", "--format", "jsonl", "--topic", "nope", stdout=StringIO())

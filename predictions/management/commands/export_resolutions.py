@@ -25,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="events on or before this date (YYYY-MM-DD)")
         parser.add_argument("--speaker", help=f"a speaker's slug, or {UNATTRIBUTED!r}")
         parser.add_argument("--source", help="a source's slug")
+        parser.add_argument("--topic", help="a topic's slug")
         parser.add_argument("--horizon", help="near, medium or long")
         parser.add_argument(
             "--public", action="store_true", help='as the public download: reviewers shown as "reviewer"'
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError("--format: give csv or jsonl (or --schema for the row format).")
         try:
             filters = parse(
-                {name: options[name] for name in ("since", "until", "speaker", "source", "horizon")}
+                {name: options[name] for name in ("since", "until", "speaker", "source", "topic", "horizon")}
             )
         except FilterError as e:
             raise CommandError(str(e)) from e
