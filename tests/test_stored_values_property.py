@@ -8,6 +8,7 @@ calendar, picture and API route for them: 200, 304 or 404, never a 500."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -35,6 +36,7 @@ from predictions.models import (
     Stance,
     StanceKind,
     Status,
+    Topic,
 )
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +115,8 @@ def store(v: dict) -> Prediction:
         prediction=p, contested_outcome=v["outcome"], reason=v["challenge"], evidence=v["evidence"],
         created_at=at, status=ChallengeStatus.DECLINED, answer=v["note"] or "No.", answered_at=at,
     )  # fmt: skip
+    topic = Topic.objects.create(slug="t", name=v["speaker_name"][:100], description=v["bio"])
+    p.topics.add(topic)
     assert event.pk
     return p
 
@@ -125,6 +129,9 @@ def urls(p: Prediction) -> list[str]:
         "/speakers/s/follow/", "/calendar.ics", "/speakers/s/calendar.ics", "/sources/src/calendar.ics",
         "/unattributed/calendar.ics", "/feeds/resolved.atom", "/speakers/s/feed.atom", "/api/predictions",
         f"/api/predictions/{p.pk}", "/api/scorecard", "/api/speakers", "/api/sources", "/export/schema.json",
+        "/predictions/", "/predictions/?topic=t&status=resolved", f"/predictions/?{urlencode({'q': p.claim[:200]})}",
+        "/sources/", "/sources/src/", "/topics/", "/topics/t/", "/topics/t/follow/", "/speakers/s/?topic=t",
+        "/api/topics",
     ]  # fmt: skip
 
 
