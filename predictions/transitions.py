@@ -270,6 +270,38 @@ SETTLER_TOOK_PART = (
 )
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """How a prediction's outcome stands with its reviewers, as its history says: `stage`
+    is "proposed" or "disputed" (not settled), "confirmed" (a second reviewer agreed),
+    "settled" (a third reviewer decided a dispute), "decided" (one reviewer) or "" (none)."""
+
+    stage: str
+    proposal: Event | None = None
+    dispute: Event | None = None
+    decision: Event | None = None
+
+
+def settlement(status: str, events: Sequence[Event]) -> Settlement:
+    """Where `events` (a prediction's history, oldest first) leave its outcome at `status`."""
+    latest: dict[str, Event] = {}
+    for event in events:
+        if event.kind in OUTCOME_KINDS:
+            latest[event.kind] = event
+            if event.kind in (EventKind.RESOLVED, EventKind.RERESOLVED):
+                latest["decision"] = event
+    proposal, dispute = latest.get(EventKind.PROPOSED), latest.get(EventKind.DISPUTED)
+    if status == Status.PROPOSED:
+        return Settlement("proposed", proposal=proposal)
+    if status == Status.DISPUTED:
+        return Settlement("disputed", proposal=proposal, dispute=dispute)
+    decision = latest.get("decision")
+    if status != Status.RESOLVED or decision is None:
+        return Settlement("")
+    stage = {Status.PROPOSED: "confirmed", Status.DISPUTED: "settled"}.get(decision.from_status, "decided")
+    return Settlement(stage, proposal=proposal, dispute=dispute, decision=decision)
+
+
 def refusal(decision: str, status: str) -> str:
     """Why `decision` cannot be taken on a prediction at `status`; "" when it can."""
     allowed = ALLOWED[decision]
