@@ -35,6 +35,15 @@ class AppendOnlyError(Exception):
 
 
 class EventQuerySet(models.QuerySet):
+    def announced(self) -> EventQuerySet:
+        """What the feeds announce: an outcome settled (recorded, confirmed by a second
+        reviewer, or a dispute settled by a third) and a settled outcome withdrawn. A panel's
+        proposal, a dispute and the withdrawal of either settled nothing and are not news."""
+        return self.filter(
+            models.Q(kind__in=(EventKind.RESOLVED, EventKind.RERESOLVED))
+            | models.Q(kind=EventKind.REOPENED, from_status=Status.RESOLVED)
+        )
+
     def update(self, **kwargs: object) -> int:
         raise AppendOnlyError("History rows cannot be updated.")
 
