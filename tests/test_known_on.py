@@ -245,3 +245,17 @@ def test_an_imported_panel_history_replays_to_proposed_disputed_and_confirmed(
         confirmed.key: (Status.RESOLVED, Outcome.HELD_UP, date(2026, 12, 20)),
         settled.key: (Status.RESOLVED, Outcome.PARTIALLY, date(2026, 12, 22)),
     }
+
+
+def test_the_api_gives_known_on_for_the_prediction_and_each_decision(client: Client, make_due: Any) -> None:
+    p = make_due()
+    held_up(p, date(2026, 12, 20))
+    body = client.get(f"/api/predictions/{p.pk}").json()
+    assert (body["known_on"], body["resolved_at"][:10]) == ("2026-12-20", "2027-01-05")
+    assert [row["known_on"] for row in body["history"]] == ["2026-12-20"]
+
+
+def test_the_feed_says_known_on_and_recorded_on(client: Client, make_due: Any) -> None:
+    p = make_due()
+    held_up(p, date(2026, 12, 20))
+    assert "Known on 20 Dec 2026; recorded on 5 Jan 2027." in client.get("/feeds/resolved.atom").content.decode()
