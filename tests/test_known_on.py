@@ -258,4 +258,6 @@ def test_the_api_gives_known_on_for_the_prediction_and_each_decision(client: Cli
 def test_the_feed_says_known_on_and_recorded_on(client: Client, make_due: Any) -> None:
     p = make_due()
     held_up(p, date(2026, 12, 20))
-    assert "Known on 20 Dec 2026; recorded on 5 Jan 2027." in client.get("/feeds/resolved.atom").content.decode()
+    assert (
+        "Known on 20 Dec 2026; recorded on 5 Jan 2027." in client.get("/feeds/resolved.atom").content.decode()
+    )
