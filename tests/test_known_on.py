@@ -261,3 +261,12 @@ def test_the_feed_says_known_on_and_recorded_on(client: Client, make_due: Any) -
     assert (
         "Known on 20 Dec 2026; recorded on 5 Jan 2027." in client.get("/feeds/resolved.atom").content.decode()
     )
+
+
+def test_the_bulk_decision_asks_for_known_on_today_by_default(alice_client: Client, make_due: Any) -> None:
+    chosen = [make_due(), make_due()]
+    page = alice_client.post(
+        "/admin/predictions/prediction/",
+        {"action": "record_outcome", "_selected_action": [p.pk for p in chosen]},
+    )
+    assert page.context["form"]["known_on"].value() == timezone.localdate()

@@ -5,7 +5,10 @@ Each refusal writes nothing; a proposed or disputed outcome is never counted."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +24,11 @@ from predictions.recount import differences
 from predictions.tallies import total_of
 from predictions.transitions import OWN_PROPOSAL, SAME_AS_PROPOSED, settlement
 from tests.admin_support import CHANGELIST, change_url, decide_url
+from tests.support import clean_environ
 
 pytestmark = pytest.mark.django_db
 KNOWN = date(2026, 11, 30)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -387,3 +392,18 @@ def test_the_feed_announces_a_confirmed_outcome_never_a_proposal(
     propose(p, reviewer)
     confirm(p, note="Checked.", actor=Actor.of(carol))
     assert client.get(feed).content.decode().count("<entry>") == 1
+
+
+# --- the setting ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["3", "0", "two"])
+def test_a_quorum_other_than_1_or_2_stops_the_start_with_one_line(value: str) -> None:
+    environ = clean_environ("DATABASE_URL", "SECRET_KEY", "DEBUG")
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", REVIEW_QUORUM=value)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=environ, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Configuration error: REVIEW_QUORUM must be ")
