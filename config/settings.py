@@ -387,3 +387,9 @@ CHALLENGE_RATE = os.environ.get("CHALLENGE_RATE", "3/h")
 ARCHIVE_EXTERNAL = envbool("ARCHIVE_EXTERNAL", "False")
 ARCHIVE_EXTERNAL_ENDPOINT = os.environ.get("ARCHIVE_EXTERNAL_ENDPOINT", "https://web.archive.org/save/")
 ARCHIVE_ALLOWED_NETWORKS = [n for n in os.environ.get("ARCHIVE_ALLOWED_NETWORKS", "").split(",") if n.strip()]
+# How many reviewers settle an outcome (predictions/decisions.py): 1, one reviewer's decision
+# is the outcome; 2, a panel: it is proposed until a different reviewer confirms it, and a
+# different outcome from the second makes it disputed until a third reviewer settles it.
+REVIEW_QUORUM = envint("REVIEW_QUORUM", "1")
+if REVIEW_QUORUM not in (1, 2):
+    fail(f"REVIEW_QUORUM must be 1 (one reviewer) or 2 (a panel), not {REVIEW_QUORUM}.")

@@ -26,7 +26,10 @@ from typing import Any
 from django.conf import settings
 
 from .links import safe_href, speaker_url, timestamped_url
-from .models import Attribution, Event, Outcome, Prediction, SourceKind, Status
+from .models import Attribution, Event, EventKind, Outcome, Prediction, SourceKind, Status
+
+# The kinds of history row that put an outcome on a prediction.
+OUTCOME_DECIDED = frozenset({EventKind.RESOLVED, EventKind.RERESOLVED})
 
 RATING = {Outcome.DID_NOT_HOLD_UP: 1, Outcome.PARTIALLY: 2, Outcome.HELD_UP: 3}
 WORST, BEST = min(RATING.values()), max(RATING.values())
@@ -34,8 +37,13 @@ SITE_NAME = "Prediction tracker"
 
 
 def deciding_event(history: list[Event]) -> Event | None:
-    """The history row that gave the current outcome: the last one into `resolved`."""
-    return next((e for e in reversed(history) if e.to_status == Status.RESOLVED), None)
+    """The history row that gave the current outcome: the last outcome decision into
+    `resolved` (a later row that only records an edit or an attribution stays resolved
+    too, and decided nothing)."""
+    return next(
+        (e for e in reversed(history) if e.to_status == Status.RESOLVED and e.kind in OUTCOME_DECIDED),
+        None,
+    )
 
 
 def claim_review(prediction: Prediction, history: list[Event]) -> dict[str, Any] | None:

@@ -1,4 +1,10 @@
-"""Reviewers' decisions on a prediction: resolve, re-resolve, defer, reopen.
+"""Reviewers' decisions on a prediction: resolve, re-resolve, defer, reopen; and on a panel
+(settings.REVIEW_QUORUM = 2) confirm or dispute a proposed outcome, and settle a dispute.
+
+An outcome decision says when the outcome became known (`known_on`), apart from when it is
+recorded (the event's `at`). With a quorum of 2, a reviewer's outcome is proposed until a
+different reviewer confirms it; a different outcome from the second disputes it, and a
+third reviewer, who neither proposed nor disputed it, settles it with their own decision.
 
 Each one changes the prediction and writes its history row in one transaction, and only
 if the prediction is still at the version the reviewer saw: a conditional UPDATE whose
@@ -12,14 +18,15 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from . import races, transitions
 from .actors import Actor
-from .models import Event, EventKind, Prediction
-from .transitions import DEFER, REOPEN, RESOLVE, Step, changes, history_row
+from .models import Event, EventKind, Prediction, Status
+from .transitions import CONFIRM, DEFER, DISPUTE, REOPEN, RESOLVE, Step, changes, history_row
 
 T = TypeVar("T")
 
@@ -111,6 +118,39 @@ def _refuse_without_note(decision: str, note: str) -> None:
         raise DecisionError(transitions.NOTE_REQUIRED[decision])
 
 
+def quorum() -> int:
+    """How many reviewers settle an outcome (settings.REVIEW_QUORUM): 1 or 2."""
+    return settings.REVIEW_QUORUM
+
+
+def _known_on(prediction: Prediction, known_on: date | None, at: datetime) -> date:
+    # Not given (a caller in Python, not a form, which requires it): the day it is recorded,
+    # as a version-1 or 2 history file's decisions are read.
+    known_on = timezone.localdate(at) if known_on is None else known_on
+    _refuse(transitions.known_on_refusal(known_on, timezone.localdate(at), prediction.source.published_on))
+    return known_on
+
+
+def _is(event: Event, actor: Actor) -> bool:
+    """Did `actor` write `event`? By account when both have one, else by name."""
+    if event.actor_id is not None and actor.user is not None:
+        return event.actor_id == actor.user.pk
+    return event.actor_name == actor.name
+
+
+def _latest(prediction: Prediction, kind: str) -> Event:
+    event = prediction.events.filter(kind=kind).order_by("-at", "-id").first()
+    if event is None:  # a status without its event: only a hand-edited database
+        raise DecisionError(f"This prediction has no {EventKind(kind).label.lower()} in its history.")
+    return event
+
+
+def _refuse_a_settler_who_took_part(prediction: Prediction, actor: Actor) -> None:
+    for kind, role in ((EventKind.PROPOSED, "proposed"), (EventKind.DISPUTED, "disputed")):
+        if _is(_latest(prediction, kind), actor):
+            raise DecisionError(transitions.SETTLER_TOOK_PART.format(role=role))
+
+
 def resolve(  # noqa: PLR0913 - keyword-only, each a part of the decision
     prediction: Prediction,
     *,
@@ -121,17 +161,89 @@ def resolve(  # noqa: PLR0913 - keyword-only, each a part of the decision
     reason: str = "",
     expected_version: int | None = None,
     at: datetime | None = None,
+    known_on: date | None = None,
 ) -> Event:
-    """Record an outcome; a second decision on a resolved prediction is a re-resolution."""
+    """Record an outcome; a second decision on a resolved prediction is a re-resolution.
+
+    With a quorum of 2 the outcome is proposed, not recorded; on a disputed prediction it
+    settles the dispute (and only a reviewer who took no part in it may)."""
     _refuse(transitions.outcome_refusal(outcome, reason))
     _refuse_without_note(RESOLVE, note)
     _refuse(transitions.refusal(RESOLVE, prediction.status))
     at = at or timezone.now()
-    kind = transitions.decision_kind(RESOLVE, prediction.status)
+    known_on = _known_on(prediction, known_on, at)
+    if prediction.status == Status.DISPUTED:
+        _refuse_a_settler_who_took_part(prediction, actor)
+    kind = transitions.decision_kind(RESOLVE, prediction.status, quorum())
     return _apply(
         prediction,
         expected_version=expected_version,
-        step=Step(kind, at, outcome=outcome, reason=reason),
+        step=Step(kind, at, outcome=outcome, reason=reason, known_on=known_on),
+        actor=actor,
+        note=note,
+        evidence=evidence,
+    )
+
+
+def confirm(  # noqa: PLR0913 - keyword-only, each a part of the decision
+    prediction: Prediction,
+    *,
+    note: str,
+    actor: Actor,
+    evidence: Sequence[str] = (),
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """A second reviewer agrees with the proposed outcome: it is recorded, as proposed
+    (outcome, reason, known on), and counts from now."""
+    _refuse(transitions.refusal(CONFIRM, prediction.status))
+    _refuse_without_note(CONFIRM, note)
+    proposal = _latest(prediction, EventKind.PROPOSED)
+    if _is(proposal, actor):
+        raise DecisionError(transitions.OWN_PROPOSAL)
+    kind = transitions.decision_kind(
+        CONFIRM, prediction.status, resolved_before=proposal.from_status == Status.RESOLVED
+    )
+    step = Step(
+        kind,
+        at or timezone.now(),
+        outcome=proposal.to_outcome,
+        reason=proposal.unresolvable_reason,
+        known_on=proposal.known_on,
+    )
+    return _apply(
+        prediction, expected_version=expected_version, step=step, actor=actor, note=note, evidence=evidence
+    )
+
+
+def dispute(  # noqa: PLR0913 - keyword-only, each a part of the decision
+    prediction: Prediction,
+    *,
+    outcome: str,
+    note: str,
+    actor: Actor,
+    evidence: Sequence[str] = (),
+    reason: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+    known_on: date | None = None,
+) -> Event:
+    """A second reviewer puts a different outcome against the proposed one: the prediction is
+    disputed, counted as neither, until a third reviewer settles it (`resolve`)."""
+    _refuse(transitions.outcome_refusal(outcome, reason))
+    _refuse_without_note(DISPUTE, note)
+    _refuse(transitions.refusal(DISPUTE, prediction.status))
+    at = at or timezone.now()
+    known_on = _known_on(prediction, known_on, at)
+    proposal = _latest(prediction, EventKind.PROPOSED)
+    if _is(proposal, actor):
+        raise DecisionError(transitions.OWN_PROPOSAL)
+    if (outcome, reason) == (proposal.to_outcome, proposal.unresolvable_reason):
+        raise DecisionError(transitions.SAME_AS_PROPOSED)
+    return _apply(
+        prediction,
+        expected_version=expected_version,
+        step=Step(EventKind.DISPUTED, at, outcome=outcome, reason=reason, known_on=known_on),
         actor=actor,
         note=note,
         evidence=evidence,
@@ -221,6 +333,7 @@ def resolve_many(  # noqa: PLR0913 - keyword-only, each a part of the decision
     actor: Actor,
     evidence: Sequence[str] = (),
     reason: str = "",
+    known_on: date | None = None,
 ) -> int:
     """One outcome for each of `predictions`, one history row each: all of them or, on any
     refusal, none.
@@ -258,6 +371,7 @@ def resolve_many(  # noqa: PLR0913 - keyword-only, each a part of the decision
                 evidence=evidence,
                 actor=actor,
                 expected_version=int(seen),
+                known_on=known_on,
             )
         except DecisionError as e:
             raise DecisionError(f"“{prediction}”: {e}") from e

@@ -70,7 +70,13 @@ EVENT_PATHS = tuple(path for path in EXPORT_COLUMNS.values() if path is not None
 PREDICTION_PATHS = tuple(
     path.removeprefix(PREDICTION_PREFIX) for path in EVENT_PATHS if path.startswith(PREDICTION_PREFIX)
 )
-EMPTY_EVENT: dict[str, Any] = {"kind": None, "at": None, "review_after": None, "evidence": []}
+EMPTY_EVENT: dict[str, Any] = {
+    "kind": None,
+    "at": None,
+    "review_after": None,
+    "known_on": None,
+    "evidence": [],
+}
 ACTOR_AT = EXPORT_FIELDS.index("actor")
 SPEAKER_NAME_AT = EXPORT_FIELDS.index("speaker_name")  # NULL through the join when unattributed
 

@@ -26,7 +26,6 @@ from .links import safe_href
 from .models import Event, EventKind, Speaker
 
 FEED_ITEMS = 50
-DECISIONS = (EventKind.RESOLVED, EventKind.RERESOLVED, EventKind.REOPENED)
 # What XML 1.0 forbids (section 2.2): controls but tab, LF and CR; lone surrogates; U+FFFE/F.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -54,7 +53,7 @@ class XmlSafeAtom1Feed(Atom1Feed):
 def decisions() -> QuerySet[Event]:
     # Newest first on the (at, id) index.
     return (
-        Event.objects.filter(kind__in=DECISIONS)
+        Event.objects.announced()
         .select_related("prediction__speaker", "prediction__source")
         .order_by("-at", "-id")
     )

@@ -79,6 +79,22 @@ class OutcomeFields(forms.Form):
         max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=NOTE_HELP
     )
     evidence = EvidenceField()
+    known_on = forms.DateField(
+        label="Known on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=(
+            "When the outcome became known (the day what shows it came out), not when you record it. "
+            "Not after today, nor before the source was published."
+        ),
+    )
+
+    def clean_known_on(self) -> date:
+        # Not before the source: decisions.py knows the prediction and says so.
+        known_on = self.cleaned_data["known_on"]
+        today = timezone.localdate()
+        if known_on > today:
+            raise ValidationError(transitions.KNOWN_ON_FUTURE.format(today=today))
+        return known_on
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -90,6 +106,18 @@ class OutcomeFields(forms.Form):
 
 
 class OutcomeForm(OutcomeFields):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ConfirmForm(forms.Form):
+    """A second reviewer agrees with the proposed outcome (REVIEW_QUORUM = 2)."""
+
+    note = forms.CharField(
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="What you checked, and that it shows the proposed outcome. Kept in the history.",
+    )
+    evidence = EvidenceField()
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.utils import timezone
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -41,7 +42,7 @@ from .models import (
     UnresolvableReason,
     speaker_agrees,
 )
-from .transitions import TO_STATUS
+from .transitions import OUTCOME_KINDS, TO_STATUS
 
 IMPORT_FORMAT = "prediction-tracker/predictions/v3"
 # Version 1 files (before attribution was data) still import: a speaker they name was
@@ -186,7 +187,7 @@ class PredictionFile(Strict):
 
 # --- The resolution-history export ------------------------------------------------------
 
-EXPORT_SCHEMA_VERSION = 2
+EXPORT_SCHEMA_VERSION = 3
 
 EXPORT_DESCRIPTION = """\
 One row of the prediction tracker's resolution history (CSV or JSON Lines).
@@ -209,7 +210,18 @@ stays).
 Version 2 added `attribution`, `attribution_note`, `excerpt` (how the speaker is known,
 and their own words) and `source_note` (where the write-up and the recording differ), as
 the last columns; a version-1 file still imports, its speakers
-taken as named in the source's text."""
+taken as named in the source's text.
+
+Version 3 added `known_on`, the last column: the day an outcome became known, as the
+reviewer said, apart from `at`, when the decision was recorded. It is set exactly on the
+rows of an outcome decision (resolved, re_resolved, proposed, disputed), not after the day
+of `at` nor before `source_published_on`. A version-1 or 2 file still imports, each
+decision's `known_on` taken as the day of its `at` (in the service's time zone).
+
+A panel of reviewers (REVIEW_QUORUM = 2) records `proposed` (one reviewer's outcome) and
+`disputed` (a second reviewer's different one) rows, which leave the prediction `proposed`
+or `disputed` and carry that outcome in `to_outcome`; the prediction has no outcome until a
+`resolved` or `re_resolved` row confirms or settles it."""
 
 NoSpace = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=2000)]
 # Exported text is carried exactly as stored: no stripping, so the round trip is exact; and
@@ -263,7 +275,7 @@ class ExportRow(Strict):
         json_schema_extra={"description": EXPORT_DESCRIPTION},
     )
 
-    schema_version: Annotated[Literal[1, 2], BeforeValidator(_version_from_text)] = Field(
+    schema_version: Annotated[Literal[1, 2, 3], BeforeValidator(_version_from_text)] = Field(
         description="Version of this row format; bumped on any incompatible change."
     )
     prediction_id: Annotated[int | None, Blank] = Field(
@@ -320,6 +332,10 @@ class ExportRow(Strict):
     source_note: Annotated[str, fits(Prediction, "source_note")] = Field(
         default="", description="Where the source's write-up and the recording differ (version 2)."
     )
+    known_on: Annotated[date | None, Blank] = Field(
+        default=None,
+        description="When an outcome decision's outcome became known (version 3; before: the day of `at`).",
+    )
 
     @model_validator(mode="after")
     def consistent(self) -> ExportRow:
@@ -358,10 +374,33 @@ class ExportRow(Strict):
         expected = TO_STATUS.get(event, self.from_status)
         if self.to_status != expected:
             raise ValueError(f"to_status: a {event.value} event leaves a prediction {expected}")
-        if bool(self.to_outcome) != (self.to_status == Status.RESOLVED):
-            raise ValueError("to_outcome is set exactly when to_status is resolved")
+        decides = event in OUTCOME_KINDS
+        if bool(self.to_outcome) != (decides or self.to_status == Status.RESOLVED):
+            raise ValueError(
+                "to_outcome is set exactly when to_status is resolved or the event proposes an outcome"
+            )
         if bool(self.unresolvable_reason) != (self.to_outcome == Outcome.UNRESOLVABLE):
             raise ValueError("unresolvable_reason is set exactly when to_outcome is unresolvable")
+        self._check_known_on(decides)
+
+    def _check_known_on(self, decides: bool) -> None:
+        assert self.at is not None  # _check_event: an event row has its time
+        recorded_on = timezone.localdate(self.at)
+        if self.schema_version < 3 and decides and self.known_on is None:
+            self.known_on = recorded_on  # before version 3 a decision was known when recorded
+            return
+        if not decides:
+            if self.known_on is not None:
+                raise ValueError(f"known_on: only an outcome decision has it, not a {self.event} row")
+            return
+        if self.known_on is None:
+            raise ValueError(f"known_on: a {self.event} row says when its outcome became known")
+        if self.known_on > recorded_on:
+            raise ValueError(f"known_on: {self.known_on} is after the day it was recorded ({recorded_on})")
+        if self.known_on < self.source_published_on:
+            raise ValueError(
+                f"known_on: {self.known_on} is before the source was published ({self.source_published_on})"
+            )
 
 
 EXPORT_FIELDS: tuple[str, ...] = tuple(ExportRow.model_fields)
@@ -404,6 +443,7 @@ EXPORT_COLUMNS: dict[str, str | None] = {
     "attribution_note": "prediction__attribution_note",
     "excerpt": "prediction__excerpt",
     "source_note": "prediction__source_note",
+    "known_on": "known_on",
 }
 assert tuple(EXPORT_COLUMNS) == EXPORT_FIELDS, "EXPORT_COLUMNS follows ExportRow's field order"
 # The prediction's and its source's own columns, as an export row names them.

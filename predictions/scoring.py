@@ -85,13 +85,16 @@ class Tally:
     unresolvable: int = 0
     open: int = 0  # not yet due, or deferred
     due: int = 0  # flagged, waiting for a reviewer
+    # A panel's outcome not yet settled (REVIEW_QUORUM = 2): never counted as an outcome.
+    proposed: int = 0  # one reviewer's outcome, waiting for a second
+    disputed: int = 0  # two reviewers disagreed, waiting for a third
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     @property
     def tracked(self) -> int:
-        return self.resolved + self.open + self.due
+        return self.resolved + self.pending
 
     @property
     def resolved(self) -> int:
@@ -104,7 +107,7 @@ class Tally:
 
     @property
     def pending(self) -> int:
-        return self.open + self.due
+        return self.open + self.due + self.proposed + self.disputed
 
     def accuracy(self, partial_credit: float) -> Accuracy | None:
         return accuracy(self.held_up, self.partially, self.did_not_hold_up, partial_credit)

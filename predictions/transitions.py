@@ -20,7 +20,15 @@ from typing import Any
 from .models import Event, EventKind, Outcome, Status, UnresolvableReason
 
 # The prediction's columns that its history decides; replaying the events rebuilds them.
-STATE_FIELDS = ("status", "outcome", "unresolvable_reason", "review_after", "flagged_at", "resolved_at")
+STATE_FIELDS = (
+    "status",
+    "outcome",
+    "unresolvable_reason",
+    "review_after",
+    "flagged_at",
+    "resolved_at",
+    "known_on",
+)
 INITIAL_STATE: dict[str, Any] = {
     "status": Status.OPEN,
     "outcome": "",
@@ -28,6 +36,7 @@ INITIAL_STATE: dict[str, Any] = {
     "review_after": None,
     "flagged_at": None,
     "resolved_at": None,
+    "known_on": None,
 }
 
 
@@ -40,6 +49,7 @@ class Step:
     outcome: str = ""  # resolved / re_resolved
     reason: str = ""  # an unresolvable outcome's reason
     review_after: date | None = None  # deferred
+    known_on: date | None = None  # an outcome decision: when the outcome became known
 
 
 def _flagged(step: Step) -> dict[str, Any]:
@@ -53,8 +63,26 @@ def _resolved(step: Step) -> dict[str, Any]:
         "outcome": step.outcome,
         "unresolvable_reason": step.reason,
         "resolved_at": step.at,
+        "known_on": step.known_on,
         "review_after": None,
     }
+
+
+def _pending(status: str) -> Callable[[Step], dict[str, Any]]:
+    # A panel's outcome not yet settled: the outcome stays in the history row (to_outcome),
+    # never on the prediction, so nothing that counts outcomes (the tally's triggers, the
+    # scorecard, the feeds) can count it.
+    def change(step: Step) -> dict[str, Any]:
+        return {
+            "status": status,
+            "outcome": "",
+            "unresolvable_reason": "",
+            "resolved_at": None,
+            "known_on": None,
+            "review_after": None,
+        }
+
+    return change
 
 
 def _deferred(step: Step) -> dict[str, Any]:
@@ -63,7 +91,13 @@ def _deferred(step: Step) -> dict[str, Any]:
 
 
 def _reopened(step: Step) -> dict[str, Any]:
-    return {"status": Status.DUE, "outcome": "", "unresolvable_reason": "", "resolved_at": None}
+    return {
+        "status": Status.DUE,
+        "outcome": "",
+        "unresolvable_reason": "",
+        "resolved_at": None,
+        "known_on": None,
+    }
 
 
 def _accepted(step: Step) -> dict[str, Any]:
@@ -86,7 +120,12 @@ TRANSITIONS: dict[str, Callable[[Step], dict[str, Any]]] = {
     EventKind.ACCEPTED: _accepted,
     EventKind.ATTRIBUTED: _unchanged,
     EventKind.EDITED: _unchanged,
+    EventKind.PROPOSED: _pending(Status.PROPOSED),
+    EventKind.DISPUTED: _pending(Status.DISPUTED),
 }
+
+# The kinds of event that carry an outcome (to_outcome, known_on): a decision on one.
+OUTCOME_KINDS = frozenset({EventKind.RESOLVED, EventKind.RERESOLVED, EventKind.PROPOSED, EventKind.DISPUTED})
 
 # The status each kind of event leaves a prediction in (what an imported row must say);
 # a kind missing here leaves the status as it was.
@@ -95,6 +134,16 @@ TO_STATUS: dict[str, str] = {
     for kind, change in TRANSITIONS.items()
     if "status" in (after := change(Step(kind, datetime.min)))
 }
+
+
+# A history row's columns a replay reads, in Step's order (`step_of`).
+STEP_COLUMNS = ("kind", "at", "to_outcome", "unresolvable_reason", "review_after", "known_on")
+
+
+def step_of(kind: str, at: datetime, *values: Any) -> Step:
+    """The step a history row records, from its STEP_COLUMNS values."""
+    outcome, reason, review_after, known_on = values
+    return Step(kind, at, outcome=outcome, reason=reason, review_after=review_after, known_on=known_on)
 
 
 def changes(step: Step) -> dict[str, Any]:
@@ -125,9 +174,12 @@ def history_row(  # noqa: PLR0913 - keyword-only, one per column of the history 
         from_status=from_status,
         to_status=after.get("status", from_status),
         from_outcome=from_outcome,
-        to_outcome=after.get("outcome", from_outcome),
+        # A proposal or a dispute leaves the prediction without an outcome; its row keeps
+        # the outcome it put forward.
+        to_outcome=step.outcome or after.get("outcome", from_outcome),
         unresolvable_reason=step.reason,
         review_after=step.review_after,
+        known_on=step.known_on,
         note=note,
         evidence=list(evidence),
     )
@@ -149,8 +201,8 @@ def replay(steps: Iterable[Step]) -> dict[str, Any]:
 
 
 # A reviewer's decisions, by the name the admin's forms use, and the event each one records.
-RESOLVE, DEFER, REOPEN = "resolve", "defer", "reopen"
-DECISIONS = (RESOLVE, DEFER, REOPEN)
+RESOLVE, DEFER, REOPEN, CONFIRM, DISPUTE = "resolve", "defer", "reopen", "confirm", "dispute"
+DECISIONS = (RESOLVE, DEFER, REOPEN, CONFIRM, DISPUTE)
 
 
 @dataclass(frozen=True)
@@ -162,10 +214,20 @@ class Allowed:
 
 
 ALLOWED: dict[str, Allowed] = {
-    # Resolving a resolved prediction is allowed: it is a re-resolution (`decision_kind`).
-    RESOLVE: Allowed(frozenset(Status.values)),
+    # Resolving a resolved prediction is allowed: it is a re-resolution (`decision_kind`);
+    # resolving a disputed one is the third reviewer's decision that settles it.
+    RESOLVE: Allowed(
+        frozenset(Status.values) - {Status.PROPOSED},
+        "An outcome is proposed: confirm it, dispute it with another outcome, or reopen it.",
+    ),
     DEFER: Allowed(frozenset({Status.OPEN, Status.DUE}), "A resolved prediction is reopened, not deferred."),
-    REOPEN: Allowed(frozenset({Status.RESOLVED}), "Only a resolved prediction can be reopened."),
+    # Reopening withdraws an outcome, settled or not: a proposal, or a dispute nobody settles.
+    REOPEN: Allowed(
+        frozenset({Status.RESOLVED, Status.PROPOSED, Status.DISPUTED}),
+        "Only a resolved prediction can be reopened.",
+    ),
+    CONFIRM: Allowed(frozenset({Status.PROPOSED}), "Only a proposed outcome can be confirmed."),
+    DISPUTE: Allowed(frozenset({Status.PROPOSED}), "Only a proposed outcome can be disputed."),
 }
 
 ANY_STATUS = frozenset(Status.values)
@@ -175,6 +237,8 @@ REPLAYS_FROM: dict[str, frozenset[str]] = {
     EventKind.FLAGGED: frozenset({Status.OPEN, Status.DUE}),
     EventKind.DEFERRED: ALLOWED[DEFER].from_statuses,
     EventKind.REOPENED: ALLOWED[REOPEN].from_statuses,
+    EventKind.PROPOSED: ALLOWED[RESOLVE].from_statuses,
+    EventKind.DISPUTED: ALLOWED[DISPUTE].from_statuses,
 }
 
 NOTE_REQUIRED = {
@@ -186,6 +250,56 @@ UNKNOWN_OUTCOME = "Unknown outcome {outcome!r}."
 REASON_NEEDED = "Say why it is unresolvable."
 REASON_UNWANTED = "A reason is only given for an unresolvable outcome."
 DEFER_TO_FUTURE = "Defer until a date in the future."
+NOTE_REQUIRED |= {
+    CONFIRM: "A note saying what you checked is required.",
+    DISPUTE: "A note saying why is required.",
+}
+KNOWN_ON_REQUIRED = "Say when the outcome became known."
+KNOWN_ON_FUTURE = "When it became known cannot be after today ({today})."
+KNOWN_ON_BEFORE_SOURCE = (
+    "When it became known cannot be before the source was published ({published_on}): "
+    "the prediction was not yet made."
+)
+OWN_PROPOSAL = (
+    "You proposed this outcome: a different reviewer confirms or disputes it. "
+    "To change your proposal, reopen it."
+)
+SAME_AS_PROPOSED = "That is the proposed outcome: confirm it instead of disputing it."
+SETTLER_TOOK_PART = (
+    "You {role} this outcome: a dispute is settled by a third reviewer, who neither proposed nor disputed it."
+)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How a prediction's outcome stands with its reviewers, as its history says: `stage`
+    is "proposed" or "disputed" (not settled), "confirmed" (a second reviewer agreed),
+    "settled" (a third reviewer decided a dispute), "decided" (one reviewer) or "" (none)."""
+
+    stage: str
+    proposal: Event | None = None
+    dispute: Event | None = None
+    decision: Event | None = None
+
+
+def settlement(status: str, events: Sequence[Event]) -> Settlement:
+    """Where `events` (a prediction's history, oldest first) leave its outcome at `status`."""
+    latest: dict[str, Event] = {}
+    for event in events:
+        if event.kind in OUTCOME_KINDS:
+            latest[event.kind] = event
+            if event.kind in (EventKind.RESOLVED, EventKind.RERESOLVED):
+                latest["decision"] = event
+    proposal, dispute = latest.get(EventKind.PROPOSED), latest.get(EventKind.DISPUTED)
+    if status == Status.PROPOSED:
+        return Settlement("proposed", proposal=proposal)
+    if status == Status.DISPUTED:
+        return Settlement("disputed", proposal=proposal, dispute=dispute)
+    decision = latest.get("decision")
+    if status != Status.RESOLVED or decision is None:
+        return Settlement("")
+    stage = {Status.PROPOSED: "confirmed", Status.DISPUTED: "settled"}.get(decision.from_status, "decided")
+    return Settlement(stage, proposal=proposal, dispute=dispute, decision=decision)
 
 
 def refusal(decision: str, status: str) -> str:
@@ -194,11 +308,29 @@ def refusal(decision: str, status: str) -> str:
     return "" if status in allowed.from_statuses else allowed.refused
 
 
-def decision_kind(decision: str, status: str) -> str:
-    """The kind of history row `decision` records on a prediction at `status`."""
+def decision_kind(decision: str, status: str, quorum: int = 1, resolved_before: bool = False) -> str:
+    """The kind of history row `decision` records on a prediction at `status`, `quorum`
+    reviewers settling an outcome. `resolved_before`: a confirmed proposal replaced an
+    outcome (it is announced as a re-resolution)."""
     if decision == RESOLVE:
+        if quorum > 1 and status != Status.DISPUTED:
+            return EventKind.PROPOSED  # a dispute's settlement is the third reviewer's alone
         return EventKind.RERESOLVED if status == Status.RESOLVED else EventKind.RESOLVED
-    return {DEFER: EventKind.DEFERRED, REOPEN: EventKind.REOPENED}[decision]
+    if decision == CONFIRM:
+        return EventKind.RERESOLVED if resolved_before else EventKind.RESOLVED
+    return {DEFER: EventKind.DEFERRED, REOPEN: EventKind.REOPENED, DISPUTE: EventKind.DISPUTED}[decision]
+
+
+def known_on_refusal(known_on: date | None, today: date, published_on: date) -> str:
+    """Why an outcome known on `known_on`, recorded on `today`, for a prediction whose source
+    was published on `published_on`, is refused; "" when it is not."""
+    if known_on is None:
+        return KNOWN_ON_REQUIRED
+    if known_on > today:
+        return KNOWN_ON_FUTURE.format(today=today)
+    if known_on < published_on:
+        return KNOWN_ON_BEFORE_SOURCE.format(published_on=published_on)
+    return ""
 
 
 def outcome_refusal(outcome: str, reason: str) -> str:

@@ -45,6 +45,7 @@ from .models import (
 from .paging import keyset_page
 from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
 from .tallies import most_predicted
+from .transitions import settlement
 
 PAGE_SIZE = 50
 # The scorecard's own filters; other parameters (a campaign tag on a shared link) are ignored.
@@ -242,6 +243,8 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             F("source_timestamp").asc(nulls_last=True), "id"
         ),
         "history": history,
+        # Proposed, disputed, confirmed or settled (a panel of reviewers), from the history.
+        "settlement": settlement(prediction.status, events),
         "partial_credit": partial_credit(),
         "claim_review": claim_review(prediction, [row.event for row in history]),
         # Readers' challenges, only once a reviewer answered them (challenges.py).

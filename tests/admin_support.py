@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from predictions.models import (
     Outcome,
@@ -29,6 +30,7 @@ def resolve_data(p: Prediction, **overrides: str) -> dict[str, Any]:
         "resolve-note": "The clusters came online in March.",
         "resolve-evidence": "https://example.org/clusters\nhttps://example.org/second",
         "resolve-version": str(p.version),
+        "resolve-known_on": timezone.localdate().isoformat(),
     }
     data.update({f"resolve-{k}": v for k, v in overrides.items()})
     return data

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from predictions import decisions
 from predictions.decisions import Actor
@@ -28,6 +29,8 @@ def bulk_post(client: Client, predictions: list[Prediction], **fields: str) -> A
     data: dict[str, Any] = {
         "action": "record_outcome",
         "_selected_action": [str(p.pk) for p in predictions],
+        # The bulk form asks when the outcome became known, today by default.
+        **({"known_on": timezone.localdate().isoformat()} if "apply" in fields else {}),
         **fields,
     }
     return client.post(CHANGELIST, data)
@@ -129,6 +132,7 @@ def test_the_bulk_action_refuses_a_confirmation_page_made_stale_by_a_change_that
             "apply": "1",
             "outcome": Outcome.HELD_UP,
             "note": "All held.",
+            "known_on": timezone.localdate().isoformat(),
             **versions,
         },
     )
@@ -154,7 +158,12 @@ def test_a_bulk_confirmation_shown_again_for_a_form_error_keeps_the_versions_fir
     versions = {f"version-{p.pk}": str(p.version) for p in shown.context["predictions"]}
     # Carol decides while Alice's confirmation page is open; Alice forgot the note.
     decisions.resolve(chosen[1], outcome=Outcome.DID_NOT_HOLD_UP, note="Carol.", actor=Actor.of(carol))
-    data = {"action": "record_outcome", "_selected_action": [str(p.pk) for p in chosen], "apply": "1"}
+    data = {
+        "action": "record_outcome",
+        "_selected_action": [str(p.pk) for p in chosen],
+        "apply": "1",
+        "known_on": timezone.localdate().isoformat(),
+    }
     again = alice_client.post(CHANGELIST + "?status=all", data | versions | {"outcome": Outcome.HELD_UP})
     assert "note" in again.context["form"].errors
 

@@ -67,6 +67,7 @@ def resolve_post(p: Prediction) -> dict[str, str]:
         "resolve-note": "It happened.",
         "resolve-evidence": "https://example.org/a",
         "resolve-version": str(p.version),
+        "resolve-known_on": timezone.localdate().isoformat(),
     }
 
 
@@ -82,6 +83,7 @@ def bulk_post(p: Prediction) -> dict[str, Any]:
         "apply": "1",
         "outcome": Outcome.HELD_UP,
         "note": "It happened.",
+        "known_on": timezone.localdate().isoformat(),
         f"version-{p.pk}": str(p.version),
     }
 

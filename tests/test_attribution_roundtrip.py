@@ -70,7 +70,7 @@ def test_an_export_brings_back_who_said_it_into_an_empty_database(
     text = export_text(fmt)
     # The rows are version 2 and carry the new fields (a check that the test means something).
     first = text.split("\n", 2)[1] if fmt == "csv" else text.split("\n", 1)[0]
-    assert first.startswith("2,") if fmt == "csv" else json.loads(first)["schema_version"] == 2
+    assert first.startswith("3,") if fmt == "csv" else json.loads(first)["schema_version"] == 3
     assert "The write-up says likely; he said he expects it." in text
     empty_the_database()
     path = tmp_path / f"history.{fmt}"

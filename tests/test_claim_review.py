@@ -130,3 +130,27 @@ def test_a_re_resolution_is_dated_by_the_row_that_gave_the_outcome(client, make_
     [review] = json_ld(client, p.get_absolute_url())
     assert (review["datePublished"], review["reviewBody"]) == ("2027-02-01", "Only one of two.")
     assert review["reviewRating"]["ratingValue"] == 2
+
+
+def test_a_later_edit_of_a_resolved_prediction_is_not_the_review(client, make_prediction, speaker, decide):
+    # An import that changes a resolved prediction's details writes an "edited" row, which
+    # also stands at resolved: the review is still the decision's, its note and its day.
+    from predictions.models import Event, EventKind, Status
+    from predictions.transitions import Step, history_row
+
+    p = decide(make_prediction(speaker=speaker), Outcome.HELD_UP)
+    edit = history_row(
+        p.pk,
+        from_status=Status.RESOLVED,
+        from_outcome=p.outcome,
+        step=Step(EventKind.EDITED, datetime(2027, 3, 1, tzinfo=UTC)),
+        actor_id=None,
+        actor_name="import",
+        note="Claim wording corrected.",
+    )
+    edit.save()
+    assert Event.objects.filter(prediction=p, kind=EventKind.EDITED).count() == 1
+
+    [review] = json_ld(client, p.get_absolute_url())
+    assert review["reviewBody"] == "Reported by the lab."
+    assert review["datePublished"] == "2027-01-15"

@@ -21,7 +21,7 @@ from tests.support import empty_the_database, export_text, failing_import, revie
 
 pytestmark = pytest.mark.django_db
 
-STATE = ("status", "outcome", "unresolvable_reason", "review_after", "flagged_at", "resolved_at")
+STATE = ("status", "outcome", "unresolvable_reason", "review_after", "flagged_at", "resolved_at", "known_on")
 
 
 def without_ids(fmt: str, text: str) -> list[dict]:
@@ -87,7 +87,7 @@ def test_export_then_import_into_an_empty_database_then_export_gives_the_same_ro
     assert (states(), counts(), scorecard(client)) == before
     # Byte for byte, once the database ids (the second column) are taken out.
     assert EXPORT_FIELDS[:2] == ("schema_version", "prediction_id")
-    pattern = r"^2,\d+," if fmt == "csv" else r'"prediction_id":\d+,'
+    pattern = r"^3,\d+," if fmt == "csv" else r'"prediction_id":\d+,'
     assert re.sub(pattern, "", first, flags=re.M) == re.sub(pattern, "", second, flags=re.M)
 
 
@@ -148,7 +148,7 @@ def test_a_partial_export_adds_its_history_to_another_instance(decided, tmp_path
     assert "predictions: 0 created, 0 updated, 7 unchanged" in out  # only those decided since 5 Jan
     assert "events: 9 added" in out
     resolved = {k: v for k, v in states().items() if v[0] == Status.RESOLVED}
-    assert resolved == {k: v[:4] + (None, v[5]) for k, v in expected.items() if v[0] == Status.RESOLVED}
+    assert resolved == {k: v[:4] + (None, *v[5:]) for k, v in expected.items() if v[0] == Status.RESOLVED}
 
 
 def test_restored_flags_are_not_announced_again(decided, tmp_path):
@@ -196,7 +196,7 @@ def test_a_public_export_merged_back_into_its_own_instance_adds_no_history(decid
             {"to_outcome": ""},
             'row 15 (key "{key}"): to_outcome is set exactly when to_status is resolved',
         ),
-        (9, {"schema_version": 3}, 'row 10 (key "{key}"): schema_version: Input should be 1 or 2'),
+        (9, {"schema_version": 4}, 'row 10 (key "{key}"): schema_version: Input should be 1, 2 or 3'),
         (
             9,
             {"evidence": ["not a link with spaces"]},
@@ -244,7 +244,7 @@ def test_a_short_csv_row_is_named(decided, tmp_path):
     lines[3] = "1,2,3"
     path = tmp_path / "bad.csv"
     path.write_text("\r\n".join(lines), encoding="utf-8")
-    assert "row 3: has 3 cells, the header has 35" in failing_import(path)
+    assert "row 3: has 3 cells, the header has 36" in failing_import(path)
 
 
 def test_a_byte_order_mark_from_a_spreadsheet_is_not_read_as_part_of_the_header(exported, tmp_path):

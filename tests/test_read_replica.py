@@ -97,6 +97,7 @@ from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from predictions.models import Prediction
 
 def served(call):
@@ -112,7 +113,8 @@ reviewer.force_login(alice)
 p = Prediction.objects.get()
 out["admin"] = served(lambda: reviewer.get(reverse("admin:predictions_prediction_change", args=[p.pk])).status_code)
 data = {"resolve-outcome": "held_up", "resolve-unresolvable_reason": "", "resolve-note": "It held.",
-        "resolve-evidence": "https://example.org/e", "resolve-version": str(p.version)}
+        "resolve-evidence": "https://example.org/e", "resolve-version": str(p.version),
+        "resolve-known_on": timezone.localdate().isoformat()}
 out["decide"] = served(lambda: reviewer.post(reverse("admin:predictions_prediction_decide", args=[p.pk, "resolve"]), data).status_code)
 out["scorecard_after"] = served(lambda: anonymous.get("/").status_code)
 out["healthz"] = anonymous.get("/healthz").json()

@@ -137,6 +137,7 @@ def decide_through(base: str, prediction: Prediction) -> int:
         "resolve-note": "Seen to hold.",
         "resolve-evidence": "https://example.org/evidence",
         "resolve-version": str(prediction.version),
+        "resolve-known_on": timezone.localdate().isoformat(),
         "csrfmiddlewaretoken": token,
     }
     url = f"{base}/admin/predictions/prediction/{prediction.pk}/decide/resolve/"

@@ -231,7 +231,14 @@ def test_the_command_reports_a_difference_and_fixes_it(make_prediction) -> None:
 
 # Probabilities at and either side of the calibration buckets' edges, and none.
 PROBABILITIES = [None, "0", "0.001", "0.199", "0.2", "0.5", "0.799", "0.8", "0.999", "1"]
-STATES = [(Status.OPEN, ""), (Status.DUE, ""), *((Status.RESOLVED, outcome) for outcome in Outcome.values)]
+# A panel's proposed and disputed predictions (REVIEW_QUORUM = 2) have no outcome: bucketed by status.
+STATES = [
+    (Status.OPEN, ""),
+    (Status.DUE, ""),
+    (Status.PROPOSED, ""),
+    (Status.DISPUTED, ""),
+    *((Status.RESOLVED, outcome) for outcome in Outcome.values),
+]
 
 
 def python_rule(predictions: list[Prediction]) -> dict[tuple, tuple[int, ...]]:

@@ -10,12 +10,13 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from predictions.decisions import Actor, DecisionError, defer, reopen, resolve
+from predictions.decisions import Actor, DecisionError, confirm, defer, dispute, reopen, resolve
 from predictions.models import EventKind, Outcome, Prediction, Status, UnresolvableReason
 from predictions.tasks import flag_due
 from predictions.transitions import (
     DECISIONS,
     STATE_FIELDS,
+    STEP_COLUMNS,
     TO_STATUS,
     TRANSITIONS,
     Step,
@@ -25,6 +26,7 @@ from predictions.transitions import (
     outcome_refusal,
     refusal,
     replay,
+    step_of,
 )
 
 AT = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
@@ -42,6 +44,8 @@ def test_each_kind_leaves_the_status_the_review_workflow_expects() -> None:
         "deferred": Status.OPEN,
         "reopened": Status.DUE,
         "accepted": Status.OPEN,
+        "proposed": Status.PROPOSED,
+        "disputed": Status.DISPUTED,
     }  # "attributed" leaves the status as it was
 
 
@@ -59,7 +63,13 @@ def test_a_resolution_clears_a_deferral_and_stamps_the_time() -> None:
 
 def test_reopening_withdraws_the_outcome() -> None:
     after = changes(Step(EventKind.REOPENED, AT))
-    assert after == {"status": Status.DUE, "outcome": "", "unresolvable_reason": "", "resolved_at": None}
+    assert after == {
+        "status": Status.DUE,
+        "outcome": "",
+        "unresolvable_reason": "",
+        "resolved_at": None,
+        "known_on": None,
+    }
 
 
 def test_replaying_no_events_gives_a_new_prediction() -> None:
@@ -114,10 +124,7 @@ def test_replaying_the_history_gives_the_live_state(make_prediction, actions: li
             except DecisionError:
                 continue  # not allowed from this state: nothing was written
     p = Prediction.objects.get(pk=p.pk)
-    steps = [
-        Step(e.kind, e.at, outcome=e.to_outcome, reason=e.unresolvable_reason, review_after=e.review_after)
-        for e in p.events.order_by("at", "id")
-    ]
+    steps = [step_of(*columns) for columns in p.events.order_by("at", "id").values_list(*STEP_COLUMNS)]
     assert replay(steps) == {k: getattr(p, k) for k in STATE_FIELDS}
 
 
@@ -132,6 +139,24 @@ MATRIX = {
     (Status.OPEN, "reopen"): "Only a resolved prediction can be reopened.",
     (Status.DUE, "reopen"): "Only a resolved prediction can be reopened.",
     (Status.RESOLVED, "reopen"): "",
+    # A panel's states (REVIEW_QUORUM = 2): a proposal is confirmed, disputed or reopened; a
+    # dispute is settled by an outcome (resolve) or reopened.
+    (
+        Status.PROPOSED,
+        "resolve",
+    ): "An outcome is proposed: confirm it, dispute it with another outcome, or reopen it.",
+    (Status.DISPUTED, "resolve"): "",
+    (Status.PROPOSED, "defer"): "A resolved prediction is reopened, not deferred.",
+    (Status.DISPUTED, "defer"): "A resolved prediction is reopened, not deferred.",
+    (Status.PROPOSED, "reopen"): "",
+    (Status.DISPUTED, "reopen"): "",
+    **{
+        (status, decision): f"Only a proposed outcome can be {decision.removesuffix('e')}ed."
+        for status in (Status.OPEN, Status.DUE, Status.RESOLVED, Status.DISPUTED)
+        for decision in ("confirm", "dispute")
+    },
+    (Status.PROPOSED, "confirm"): "",
+    (Status.PROPOSED, "dispute"): "",
 }
 
 
@@ -194,6 +219,9 @@ def test_the_live_decisions_refuse_with_the_tables_words(make_prediction, status
     apply = {
         "defer": lambda: defer(prediction, until=date(2099, 1, 1), note="n", actor=actor),
         "reopen": lambda: reopen(prediction, note="n", actor=actor),
+        "resolve": lambda: resolve(prediction, outcome=Outcome.HELD_UP, note="n", actor=actor),
+        "confirm": lambda: confirm(prediction, note="n", actor=actor),
+        "dispute": lambda: dispute(prediction, outcome=Outcome.HELD_UP, note="n", actor=actor),
     }[decision]
     with pytest.raises(DecisionError) as refused:
         apply()

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from .. import decisions
 from ..decisions import Actor, DecisionError
@@ -30,7 +31,9 @@ class BulkOutcomeMixin:
         """Intermediate page: one outcome, note and evidence, applied to each selected
         prediction, one history row each; all of them or, on any refusal, none."""
         predictions = list(queryset.select_related("speaker").order_by("due_on", "id"))
-        form = OutcomeFields(request.POST if "apply" in request.POST else None)
+        form = OutcomeFields(
+            request.POST if "apply" in request.POST else None, initial={"known_on": timezone.localdate()}
+        )
         # The versions this page was first shown with: showing it again for a form error must
         # not swap in what the rows hold now, or a change made meanwhile would be confirmed unseen.
         versions = {p.pk: request.POST.get(f"version-{p.pk}") or p.version for p in predictions}
@@ -45,6 +48,7 @@ class BulkOutcomeMixin:
                     reason=data["unresolvable_reason"],
                     note=data["note"],
                     evidence=data["evidence"],
+                    known_on=data["known_on"],
                     actor=Actor.of(request.user),
                 )
             except DecisionError as e:
@@ -54,7 +58,9 @@ class BulkOutcomeMixin:
                 versions = {p.pk: p.version for p in predictions}
             else:
                 noun = "prediction" if count == 1 else "predictions"
-                messages.success(request, f"Recorded “{Outcome(data['outcome']).label}” for {count} {noun}.")
+                # A panel's outcome waits for a second reviewer (REVIEW_QUORUM = 2).
+                done = "Proposed" if decisions.quorum() > 1 else "Recorded"
+                messages.success(request, f"{done} “{Outcome(data['outcome']).label}” for {count} {noun}.")
                 return None
         context = {
             **self.admin_site.each_context(request),

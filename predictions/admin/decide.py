@@ -23,13 +23,14 @@ from django.forms import Form, ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from .. import decisions
 from ..decisions import Actor, DecisionError
-from ..forms import DeferForm, OutcomeForm, ReopenForm
-from ..models import Prediction, Status
-from ..transitions import DEFER, REOPEN, RESOLVE, refusal
+from ..forms import ConfirmForm, DeferForm, OutcomeForm, ReopenForm
+from ..models import Event, EventKind, Outcome, Prediction, Status
+from ..transitions import CONFIRM, DEFER, DISPUTE, REOPEN, RESOLVE, refusal
 from .access import may_decide
 
 
@@ -49,9 +50,36 @@ def _resolve(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
         reason=data["unresolvable_reason"],
         note=data["note"],
         evidence=data["evidence"],
+        known_on=data["known_on"],
         actor=actor,
         expected_version=data["version"],
     )
+
+
+def _confirm(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
+    decisions.confirm(
+        obj, note=data["note"], evidence=data["evidence"], actor=actor, expected_version=data["version"]
+    )
+
+
+def _dispute(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
+    decisions.dispute(
+        obj,
+        outcome=data["outcome"],
+        reason=data["unresolvable_reason"],
+        note=data["note"],
+        evidence=data["evidence"],
+        known_on=data["known_on"],
+        actor=actor,
+        expected_version=data["version"],
+    )
+
+
+def _resolved_words(obj: Prediction, data: dict[str, Any], was_resolved: bool) -> str:
+    if obj.status == Status.PROPOSED:  # a panel (REVIEW_QUORUM = 2): not the outcome yet
+        proposed = Outcome(data["outcome"]).label
+        return f"Proposed “{proposed}” for “{obj}”: a second reviewer confirms or disputes it."
+    return f"{'Changed the outcome to' if was_resolved else 'Recorded'} “{obj.get_outcome_display()}” for “{obj}”."
 
 
 def _defer(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
@@ -68,10 +96,22 @@ DECISIONS: dict[str, Decision] = {
     RESOLVE: Decision(
         form=OutcomeForm,
         apply=_resolve,
-        done=lambda obj, data, was_resolved: (
-            f"{'Changed the outcome to' if was_resolved else 'Recorded'} “{obj.get_outcome_display()}” for “{obj}”."
-        ),
+        done=_resolved_words,
         what="an outcome",
+    ),
+    CONFIRM: Decision(
+        form=ConfirmForm,
+        apply=_confirm,
+        done=lambda obj, data, _: (
+            f"Confirmed “{obj.get_outcome_display()}” for “{obj}”: it is the outcome now."
+        ),
+        what="a confirmation",
+    ),
+    DISPUTE: Decision(
+        form=OutcomeForm,
+        apply=_dispute,
+        done=lambda obj, data, _: f"Disputed the proposed outcome of “{obj}”: a third reviewer settles it.",
+        what="a dispute",
     ),
     DEFER: Decision(
         form=DeferForm,
@@ -92,7 +132,7 @@ def decision_forms(
     obj: Prediction, data: Mapping[str, Any] | None = None, bound: Collection[str] = ()
 ) -> dict[str, Form]:
     """The decisions that apply to `obj` now; only the forms named in `bound` get `data`."""
-    initial = {"version": obj.version}
+    initial = {"version": obj.version, "known_on": timezone.localdate()}
     if obj.status == Status.RESOLVED:
         initial |= {"outcome": obj.outcome, "unresolvable_reason": obj.unresolvable_reason}
     return {
@@ -138,11 +178,28 @@ def refuse_a_filled_decision(form_class: type[ModelForm], obj: Prediction) -> ty
     return RefusingAFilledDecision
 
 
+def pending_outcomes(obj: Prediction) -> dict[str, Event | None]:
+    """A panel's outcomes not yet settled: the proposal and, when disputed, the dispute."""
+    if obj.status not in (Status.PROPOSED, Status.DISPUTED):
+        return {}
+    latest = {
+        kind: obj.events.filter(kind=kind).order_by("-at", "-id").first()
+        for kind in (EventKind.PROPOSED, EventKind.DISPUTED)
+    }
+    return {
+        "proposal": latest[EventKind.PROPOSED],
+        "dispute": latest[EventKind.DISPUTED] if obj.status == Status.DISPUTED else None,
+    }
+
+
 def decision_context(obj: Prediction, forms: dict[str, Form]) -> dict[str, Any]:
     return {
         "decision": {
             "forms": forms,
             "resolved": obj.status == Status.RESOLVED,
+            "disputed": obj.status == Status.DISPUTED,
+            "quorum": decisions.quorum(),
+            **pending_outcomes(obj),
             "urls": {
                 name: reverse("admin:predictions_prediction_decide", args=[obj.pk, name]) for name in forms
             },

@@ -32,6 +32,9 @@ class ReviewQueueFilter(admin.SimpleListFilter):
         "due": ("Due for review", PredictionQuerySet.due_for_review),
         "open": ("Open (not yet due)", PredictionQuerySet.not_yet_due),
         "deferred": ("Deferred", PredictionQuerySet.deferred),
+        # A panel's queues (REVIEW_QUORUM = 2): for a second reviewer, and for a third.
+        "proposed": ("Proposed: waiting for a second reviewer", PredictionQuerySet.proposed),
+        "disputed": ("Disputed: waiting for a third reviewer", PredictionQuerySet.disputed),
         "resolved": ("Resolved", PredictionQuerySet.resolved),
         "all": ("All", PredictionQuerySet.all),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
@@ -24,7 +25,8 @@ class EventInline(admin.TabularInline):
     model = Event
     verbose_name = "history entry"
     verbose_name_plural = "History"
-    fields = ["at", "kind", "who", "change", "note", "evidence_links"]
+    # "recorded" is when the row was written; "known on" when its outcome became known.
+    fields = ["recorded", "known", "kind", "who", "change", "note", "evidence_links"]
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -42,6 +44,14 @@ class EventInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    @admin.display(description="recorded", ordering="at")
+    def recorded(self, event: Event) -> str:
+        return f"{timezone.localtime(event.at):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="known on")
+    def known(self, event: Event) -> str:
+        return f"{event.known_on:%Y-%m-%d}" if event.known_on else "—"
 
     @admin.display(description="who")
     def who(self, event: Event) -> str:

@@ -89,6 +89,7 @@ def prediction_out(p: Prediction) -> dict:
         "unresolvable_reason": p.unresolvable_reason,
         "review_after": p.review_after,
         "resolved_at": p.resolved_at,
+        "known_on": p.known_on,
         "page": p.get_absolute_url(),
         # Needs the topics prefetched (`with_topics`): one query per page, not per row.
         "topics": sorted(t.slug for t in p.topics.all()),
@@ -112,6 +113,7 @@ def event_out(event: Event) -> dict:
         "review_after": event.review_after,
         "note": event.note,
         "evidence": [str(url) for url in (event.evidence or [])],
+        "known_on": event.known_on,
     }
 
 

@@ -85,7 +85,8 @@ class PredictionOut(PredictionFields):  # type: ignore[misc,valid-type]
     outcome: OutcomeOrBlank = Field(description="The current outcome; empty until resolved.")
     unresolvable_reason: ReasonOrBlank
     review_after: date | None = Field(description="Deferred: back in the review queue on this date.")
-    resolved_at: datetime | None
+    resolved_at: datetime | None = Field(description="When the current outcome was recorded.")
+    known_on: date | None = Field(description="When the current outcome became known; empty until resolved.")
     page: str = Field(description="The prediction's public page (path).")
     topics: list[str] = Field(description="The slugs of its topics (/api/topics), in order.")
 
@@ -104,6 +105,7 @@ EventFields: type[BaseModel] = create_model(
         "review_after",
         "note",
         "evidence",
+        "known_on",
     ),
 )
 

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from ..models import UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
 from ..schemas import EXPORT_FIELDS, PREDICTION_FIELDS, REQUIRED_FIELDS, SOURCE_FIELDS, ExportRow, csv_uncell
-from ..transitions import STATE_FIELDS, Step, replay
+from ..transitions import STATE_FIELDS, STEP_COLUMNS, Step, replay, step_of
 from .base import ImportProblems, ImportResult, capped, edit_row, upsert
 from .reading import DuplicateKey, unique_keys
 
@@ -269,6 +269,7 @@ def _write_events(
                 to_outcome=row.to_outcome,
                 unresolvable_reason=row.unresolvable_reason,
                 review_after=row.review_after,
+                known_on=row.known_on,
                 note=row.note,
                 evidence=row.evidence,
             )
@@ -286,12 +287,12 @@ def _set_states(touched: set[int], result: ImportResult) -> None:
     for start in range(0, len(pending), 500):
         ids = pending[start : start + 500]
         histories: dict[int, list[Step]] = {pk: [] for pk in ids}
-        for pk, kind, at, outcome, reason, review_after in (
+        for pk, *columns in (
             Event.objects.filter(prediction_id__in=ids)
             .order_by("prediction_id", "at", "id")
-            .values_list("prediction_id", "kind", "at", "to_outcome", "unresolvable_reason", "review_after")
+            .values_list("prediction_id", *STEP_COLUMNS)
         ):
-            histories[pk].append(Step(kind, at, outcome=outcome, reason=reason, review_after=review_after))
+            histories[pk].append(step_of(*columns))
         changed = []
         for prediction in Prediction.objects.filter(pk__in=ids):
             state = replay(histories[prediction.pk])

@@ -75,7 +75,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("predictions", "0015_commit_time_tally"),
+        ("predictions", "0016_known_on_and_panel"),
     ]
 
     operations = [

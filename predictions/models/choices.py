@@ -26,6 +26,11 @@ class Status(models.TextChoices):
     OPEN = "open", "Open"
     DUE = "due", "Due for review"
     RESOLVED = "resolved", "Resolved"
+    # A panel (settings.REVIEW_QUORUM = 2): an outcome one reviewer proposed, waiting for a
+    # second to confirm it; and one two reviewers disagreed on, waiting for a third. Neither
+    # is counted as an outcome anywhere (the prediction's outcome column stays empty).
+    PROPOSED = "proposed", "Outcome proposed"
+    DISPUTED = "disputed", "Outcome disputed"
 
 
 class Outcome(models.TextChoices):

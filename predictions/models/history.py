@@ -25,6 +25,9 @@ class EventKind(models.TextChoices):
     ATTRIBUTED = "attributed", "Attribution changed"
     # A prediction's own fields (claim, due date, criteria...) changed by an import.
     EDITED = "edited", "Details changed"
+    # A panel's first outcome, and a second reviewer's different one (settings.REVIEW_QUORUM).
+    PROPOSED = "proposed", "Outcome proposed"
+    DISPUTED = "disputed", "Outcome disputed"
 
 
 class AppendOnlyError(Exception):
@@ -32,6 +35,15 @@ class AppendOnlyError(Exception):
 
 
 class EventQuerySet(models.QuerySet):
+    def announced(self) -> EventQuerySet:
+        """What the feeds announce: an outcome settled (recorded, confirmed by a second
+        reviewer, or a dispute settled by a third) and a settled outcome withdrawn. A panel's
+        proposal, a dispute and the withdrawal of either settled nothing and are not news."""
+        return self.filter(
+            models.Q(kind__in=(EventKind.RESOLVED, EventKind.RERESOLVED))
+            | models.Q(kind=EventKind.REOPENED, from_status=Status.RESOLVED)
+        )
+
     def update(self, **kwargs: object) -> int:
         raise AppendOnlyError("History rows cannot be updated.")
 
@@ -61,6 +73,10 @@ class Event(models.Model):
     to_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     unresolvable_reason = models.CharField(max_length=30, choices=UnresolvableReason.choices, blank=True)
     review_after = models.DateField(null=True, blank=True)
+    # When the outcome became known, as the reviewer says (a decision's own date); `at` is
+    # when it was recorded. Nullable with no default: SQLite adds the column in place
+    # (ALTER TABLE ADD COLUMN) instead of rebuilding the table and its triggers.
+    known_on = models.DateField(null=True, blank=True, help_text="When the outcome became known.")
     # At most NOTE_MAX characters: a trigger in the database (migration 0007), as this
     # table's other rules, because a CHECK added here would make SQLite rebuild the table
     # and drop its append-only triggers.

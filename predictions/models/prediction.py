@@ -47,6 +47,14 @@ class PredictionQuerySet(models.QuerySet):
     def resolved(self) -> PredictionQuerySet:
         return self.filter(status=Status.RESOLVED)
 
+    def proposed(self) -> PredictionQuerySet:
+        """An outcome proposed by one reviewer, waiting for a second (REVIEW_QUORUM = 2)."""
+        return self.filter(status=Status.PROPOSED)
+
+    def disputed(self) -> PredictionQuerySet:
+        """Two reviewers disagreed on the outcome: waiting for a third to settle it."""
+        return self.filter(status=Status.DISPUTED)
+
     def open(self) -> PredictionQuerySet:
         return self.filter(status=Status.OPEN)
 
@@ -157,6 +165,9 @@ class Prediction(models.Model):
     )
     flagged_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # When the current outcome became known (its decision's known_on); resolved_at is when it
+    # was recorded. Empty while there is no settled outcome.
+    known_on = models.DateField(null=True, blank=True)
     # The scheduler's digest and weekly reminder stamp these after the e-mail went out.
     notified_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
