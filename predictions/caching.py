@@ -1,5 +1,5 @@
-"""Django's cache as what it is here, an optimisation: the rendered scorecard and the
-throttle's counts. A cache that does not answer (a shared Redis restarting or unreachable)
+"""Django's cache as what it is here, an optimisation: the rendered scorecard pages (shared by
+every process, one render per data version: `rendered_page`) and the throttle's counts. A cache that does not answer (a shared Redis restarting or unreachable)
 makes a page slower, never an error page: the pages and the throttle reach the cache only
 through these functions, which log its first failure and then keep quiet until it answers
 again, so an outage is one line in the log, not one per request.
@@ -8,9 +8,16 @@ again, so an outage is one line in the log, not one per request.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import BaseCache, cache, caches
 
 logger = logging.getLogger("predictions.cache")
 
@@ -80,3 +87,135 @@ def count(key: str, timeout: int) -> int | None:
         return None
     _answered()
     return value
+
+
+# --- rendered pages, shared by every process ---------------------------------------------
+#
+# The scorecard's pages are rendered once per data version for every worker process and host:
+# in the `pages` cache (settings.py: the same Redis when CACHE_URL or REDIS_URL names one, else
+# a table in the database every process already shares). While one process renders the next
+# version of a page, the others keep serving the one before it (stale-while-revalidate): a
+# write a second would otherwise have every thread of every worker rendering at once.
+#
+# How stale: a page is served stale only while another request is rendering its next version,
+# which holds the page's render lock for at most RENDER_LOCK_SECONDS, so a reader sees a
+# decision at the latest one render after the next request that follows it (measured: tens of
+# milliseconds; bench/throughput.py). Whoever asks for fresh (a signed-in reviewer, who must see
+# their own decision) never gets a stale page.
+
+PAGES = "pages"
+# A render that takes longer than this (or a process killed mid-render) lets another start.
+RENDER_LOCK_SECONDS = 30
+# A first view with nothing cached at all waits this long for another process's render
+# before rendering itself.
+COLD_WAIT_SECONDS = 5.0
+COLD_POLL_SECONDS = 0.05
+# Each process keeps its last few pages in memory beside the shared cache, so a warm view
+# reads nothing but the data version; bounded, as the filters make many pages.
+LOCAL_PAGES = 64
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page as rendered under `version` (its ETag), with the time that version was made
+    (its Last-Modified) and the time it was rendered (how stale it is, when it is)."""
+
+    version: str
+    changed_at: datetime
+    content: bytes
+    rendered_at: float
+
+
+class _Local:
+    """This process's last LOCAL_PAGES pages, most recent last; only what the shared cache
+    also holds, so a cache that is down is not hidden by it."""
+
+    def __init__(self) -> None:
+        self.pages: OrderedDict[str, Rendered] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Rendered | None:
+        with self.lock:
+            return self.pages.get(key)
+
+    def keep(self, key: str, page: Rendered) -> None:
+        with self.lock:
+            self.pages[key] = page
+            self.pages.move_to_end(key)
+            while len(self.pages) > LOCAL_PAGES:
+                self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pages.clear()
+
+
+local = _Local()
+
+
+def _pages() -> BaseCache:
+    # A deployment (or a test) that names only a default cache keeps its pages there too.
+    return caches[PAGES] if PAGES in settings.CACHES else caches["default"]
+
+
+def _shared(operation: str, *args: Any) -> tuple[bool, Any]:
+    """(True, the answer) from the pages cache, or (False, None) when it is down."""
+    try:
+        value = getattr(_pages(), operation)(*args)
+    except Exception as error:  # noqa: BLE001 - see above
+        _failed(operation, error)
+        return False, None
+    _answered()
+    return True, value
+
+
+def _render(key: str, version: str, changed_at: datetime, render: Callable[[], bytes]) -> Rendered:
+    page = Rendered(version, changed_at, render(), time.time())
+    stored, _ = _shared("set", key, page, None)
+    if stored:
+        local.keep(key, page)
+    return page
+
+
+def rendered_page(
+    key: str, version: str, changed_at: datetime, render: Callable[[], bytes], *, stale_ok: bool = True
+) -> Rendered:
+    """The page `key` as rendered under `version`, from this process, the shared cache or
+    `render()`; or, when `stale_ok` and another request is rendering it right now, the
+    version before (its own `version` says which). Only one request renders a page at a time
+    (`add` is atomic in Redis and in the database cache alike); a cache that is down means a
+    render per request, never an error."""
+    mine = local.get(key)
+    if mine is not None and mine.version == version:
+        return mine
+    answered, shared = _shared("get", key)
+    if shared is not None and shared.version == version:
+        local.keep(key, shared)
+        return shared
+    if not answered or not stale_ok:
+        return _render(key, version, changed_at, render)
+    lock = f"{key}:rendering"
+    _, mine_to_render = _shared("add", lock, version, RENDER_LOCK_SECONDS)
+    if not mine_to_render:
+        if shared is not None:
+            return shared  # the previous version, while another request renders this one
+        shared = _wait_for(key)
+        if shared is not None:
+            return shared
+    try:
+        return _render(key, version, changed_at, render)
+    finally:
+        if mine_to_render:
+            _shared("delete", lock)
+
+
+def _wait_for(key: str) -> Rendered | None:
+    """What another request's render leaves in the cache within COLD_WAIT_SECONDS, if anything."""
+    waited = 0.0
+    while waited < COLD_WAIT_SECONDS:
+        time.sleep(COLD_POLL_SECONDS)
+        waited += COLD_POLL_SECONDS
+        _, shared = _shared("get", key)
+        if shared is not None:
+            return shared
+    return None
