@@ -383,6 +383,12 @@ else:
         },
     }
 
+# The scorecard's request that finds its page out of date (a write since) answers with the
+# version before and renders the new one in a thread after its response (predictions/caching.py):
+# no reader waits for a render. False: that request renders before it answers (the tests'
+# setting, where a thread could not see the test's transaction).
+SCORECARD_RENDER_BEHIND = envbool("SCORECARD_RENDER_BEHIND", "True")
+
 # Open the history downloads to anonymous visitors (then without reviewers' names).
 PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")
 

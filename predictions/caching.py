@@ -7,6 +7,7 @@ again, so an outage is one line in the log, not one per request.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache, caches
+from django.db import connections
 
 logger = logging.getLogger("predictions.cache")
 
@@ -97,11 +99,13 @@ def count(key: str, timeout: int) -> int | None:
 # version of a page, the others keep serving the one before it (stale-while-revalidate): a
 # write a second would otherwise have every thread of every worker rendering at once.
 #
-# How stale: a page is served stale only while another request is rendering its next version,
-# which holds the page's render lock for at most RENDER_LOCK_SECONDS, so a reader sees a
-# decision at the latest one render after the next request that follows it (measured: tens of
-# milliseconds; bench/throughput.py). Whoever asks for fresh (a signed-in reviewer, who must see
-# their own decision) never gets a stale page.
+# How stale: a page is served stale only while a request is rendering its next version, which
+# holds the page's render lock for at most RENDER_LOCK_SECONDS; with SCORECARD_RENDER_BEHIND
+# (the default) the request that finds the page out of date answers with the version before
+# too and renders the new one in a thread after its response, so no reader waits for a render.
+# A reader sees a decision at the latest one render (tens of milliseconds at a million
+# predictions, bench/throughput.py) after the first request that follows it; whoever asks for
+# fresh (a signed-in reviewer, who must see their own decision) never gets a stale page.
 
 PAGES = "pages"
 # A render that takes longer than this (or a process killed mid-render) lets another start.
@@ -177,14 +181,21 @@ def _render(key: str, version: str, changed_at: datetime, render: Callable[[], b
     return page
 
 
-def rendered_page(
-    key: str, version: str, changed_at: datetime, render: Callable[[], bytes], *, stale_ok: bool = True
+def rendered_page(  # noqa: PLR0913 - keyword-only, each a part of the rule
+    key: str,
+    version: str,
+    changed_at: datetime,
+    render: Callable[[], bytes],
+    *,
+    stale_ok: bool = True,
+    behind: bool = False,
 ) -> Rendered:
     """The page `key` as rendered under `version`, from this process, the shared cache or
-    `render()`; or, when `stale_ok` and another request is rendering it right now, the
-    version before (its own `version` says which). Only one request renders a page at a time
-    (`add` is atomic in Redis and in the database cache alike); a cache that is down means a
-    render per request, never an error."""
+    `render()`; or, when `stale_ok` and the version before is cached, that one (its own
+    `version` says which) while another request renders this one, or (`behind`) while this
+    request's own render runs after the response, in a thread (`start_render`). Only one
+    request renders a page at a time (`add` is atomic in Redis and in the database cache
+    alike); a cache that is down means a render per request, never an error."""
     mine = local.get(key)
     if mine is not None and mine.version == version:
         return mine
@@ -202,6 +213,9 @@ def rendered_page(
         shared = _wait_for(key)
         if shared is not None:
             return shared
+    if mine_to_render and behind and shared is not None:
+        start_render(lambda: _render_and_let_go(key, version, changed_at, render, lock))
+        return shared
     try:
         return _render(key, version, changed_at, render)
     finally:
@@ -209,12 +223,30 @@ def rendered_page(
             _shared("delete", lock)
 
 
+def _render_and_let_go(
+    key: str, version: str, changed_at: datetime, render: Callable[[], bytes], lock: str
+) -> None:
+    try:
+        _render(key, version, changed_at, render)
+    except Exception:
+        logger.exception("The scorecard page %s could not be rendered behind its response.", key)
+    finally:
+        _shared("delete", lock)
+        # This thread's own database connections (Django's are per thread): not left open.
+        connections.close_all()
+
+
+def start_render(job: Callable[[], None]) -> None:
+    """Run `job` in a thread of its own, with the request's context variables (the read
+    replica's routing, routers.py), after the response that started it has gone out."""
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(job,), name="scorecard-render", daemon=True).start()
+
+
 def _wait_for(key: str) -> Rendered | None:
     """What another request's render leaves in the cache within COLD_WAIT_SECONDS, if anything."""
-    waited = 0.0
-    while waited < COLD_WAIT_SECONDS:
+    for _ in range(round(COLD_WAIT_SECONDS / COLD_POLL_SECONDS)):
         time.sleep(COLD_POLL_SECONDS)
-        waited += COLD_POLL_SECONDS
         _, shared = _shared("get", key)
         if shared is not None:
             return shared

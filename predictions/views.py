@@ -19,6 +19,7 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -204,6 +205,14 @@ def page_parameter(request: HttpRequest, tab: Tab) -> str:
     return ""
 
 
+def scorecard_key(path: str, filters: Filters, page: str = "") -> str:
+    """The cache key of a scorecard page: its path, its own filters as parsed and its page,
+    and nothing else: any other parameter (a campaign tag, a random one per request) changes
+    nothing on the page, so it must not buy a fresh render."""
+    made_of = [getattr(filters, name) for name in SCORECARD_FILTERS]
+    return "scorecard:" + hashlib.sha256(repr((path, made_of, page)).encode()).hexdigest()
+
+
 def scorecard_tab(request: HttpRequest, name: str) -> HttpResponse:
     tab = SCORECARD_TABS[name]
     try:
@@ -211,11 +220,7 @@ def scorecard_tab(request: HttpRequest, name: str) -> HttpResponse:
         page = page_parameter(request, tab)
     except FilterError as error:
         return bad_filter(request, error)
-    # The page's own filters as parsed, and nothing else: any other parameter (a campaign
-    # tag, a random one per request) changes nothing on the page, so it must not buy a
-    # fresh render.
-    made_of = [getattr(filters, name) for name in SCORECARD_FILTERS]
-    key = "scorecard:" + hashlib.sha256(repr((request.path, made_of, page)).encode()).hexdigest()
+    key = scorecard_key(request.path, filters, page)
     version, changed_at = scorecard_version(request)
     # One render per version for every process (caching.rendered_page): while another
     # request renders this version, readers get the one before, and its own ETag.
@@ -225,6 +230,7 @@ def scorecard_tab(request: HttpRequest, name: str) -> HttpResponse:
         changed_at,
         lambda: scorecard_page(request, tab, filters, page).content,
         stale_ok=not fresh_only(request),
+        behind=settings.SCORECARD_RENDER_BEHIND,
     )
     etag = quote_etag(version_etag(served.version))
     if served.version != version:
