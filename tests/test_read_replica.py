@@ -121,7 +121,13 @@ data = {"resolve-outcome": "held_up", "resolve-unresolvable_reason": "", "resolv
 out["decide"] = served(lambda: reviewer.post(reverse("admin:predictions_prediction_decide", args=[p.pk, "resolve"]), data).status_code)
 out["scorecard_after"] = served(lambda: anonymous.get("/").status_code)
 out["healthz"] = anonymous.get("/healthz").json()
-out["held_up"] = 'data-total="held_up">1<' in anonymous.get("/").content.decode()
+# The first view after the decision may be the version before, the new one rendered behind
+# its response (SCORECARD_RENDER_BEHIND): the decision shows within that render.
+import time
+deadline = time.monotonic() + 10
+while not (held := 'data-total="held_up">1<' in anonymous.get("/").content.decode()) and time.monotonic() < deadline:
+    time.sleep(0.05)
+out["held_up"] = held
 print(json.dumps(out))
 """
 
