@@ -104,7 +104,8 @@ def count(key: str, timeout: int) -> int | None:
 # (the default) the request that finds the page out of date answers with the version before
 # too and renders the new one in a thread after its response, so no reader waits for a render.
 # A reader sees a decision at the latest one render (tens of milliseconds at a million
-# predictions, bench/throughput.py) after the first request that follows it; whoever asks for
+# predictions, bench/throughput.py) and STALE_RECHECK_SECONDS after the first request that
+# follows it; whoever asks for
 # fresh (a signed-in reviewer, who must see their own decision) never gets a stale page.
 
 PAGES = "pages"
@@ -117,6 +118,9 @@ COLD_POLL_SECONDS = 0.05
 # Each process keeps its last few pages in memory beside the shared cache, so a warm view
 # reads nothing but the data version; bounded, as the filters make many pages.
 LOCAL_PAGES = 64
+# While another request renders a page, this process serves the version before for this long
+# before it asks the shared cache whether the new one is there (adds at most this to staleness).
+STALE_RECHECK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -132,19 +136,21 @@ class Rendered:
 
 class _Local:
     """This process's last LOCAL_PAGES pages, most recent last; only what the shared cache
-    also holds, so a cache that is down is not hidden by it."""
+    also holds, so a cache that is down is not hidden by it. A page kept while its next
+    version renders elsewhere carries the time until which it is served without asking the
+    shared cache again (STALE_RECHECK_SECONDS)."""
 
     def __init__(self) -> None:
-        self.pages: OrderedDict[str, Rendered] = OrderedDict()
+        self.pages: OrderedDict[str, tuple[Rendered, float]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> Rendered | None:
+    def get(self, key: str) -> tuple[Rendered | None, float]:
         with self.lock:
-            return self.pages.get(key)
+            return self.pages.get(key, (None, 0.0))
 
-    def keep(self, key: str, page: Rendered) -> None:
+    def keep(self, key: str, page: Rendered, recheck_at: float = 0.0) -> None:
         with self.lock:
-            self.pages[key] = page
+            self.pages[key] = (page, recheck_at)
             self.pages.move_to_end(key)
             while len(self.pages) > LOCAL_PAGES:
                 self.pages.popitem(last=False)
@@ -196,8 +202,8 @@ def rendered_page(  # noqa: PLR0913 - keyword-only, each a part of the rule
     request's own render runs after the response, in a thread (`start_render`). Only one
     request renders a page at a time (`add` is atomic in Redis and in the database cache
     alike); a cache that is down means a render per request, never an error."""
-    mine = local.get(key)
-    if mine is not None and mine.version == version:
+    mine, recheck_at = local.get(key)
+    if mine is not None and (mine.version == version or (stale_ok and time.time() < recheck_at)):
         return mine
     answered, shared = _shared("get", key)
     if shared is not None and shared.version == version:
@@ -209,18 +215,26 @@ def rendered_page(  # noqa: PLR0913 - keyword-only, each a part of the rule
     _, mine_to_render = _shared("add", lock, version, RENDER_LOCK_SECONDS)
     if not mine_to_render:
         if shared is not None:
-            return shared  # the previous version, while another request renders this one
+            return _meanwhile(key, shared)  # the previous version, while another request renders this one
         shared = _wait_for(key)
         if shared is not None:
             return shared
     if mine_to_render and behind and shared is not None:
         start_render(lambda: _render_and_let_go(key, version, changed_at, render, lock))
-        return shared
+        return _meanwhile(key, shared)
     try:
         return _render(key, version, changed_at, render)
     finally:
         if mine_to_render:
             _shared("delete", lock)
+
+
+def _meanwhile(key: str, page: Rendered) -> Rendered:
+    """`page`, the version before, kept in this process while the next one renders: the
+    process's next requests for STALE_RECHECK_SECONDS get it without asking the shared cache
+    (with a write a second, every request of every worker was reading it back)."""
+    local.keep(key, page, time.time() + STALE_RECHECK_SECONDS)
+    return page
 
 
 def _render_and_let_go(

@@ -221,7 +221,10 @@ class Ranked:
         return [row for row, _ in self.speaker_groups]
 
 
-def ranked(filters: Filters, credit: float) -> Ranked:
+def ranked(filters: Filters, credit: float, *, per_horizon: bool = False) -> Ranked:
+    """The speakers in order; with `per_horizon`, each with their rows per horizon too (only
+    the speaker x horizon page draws them: a thousand rows with an interval each at 200
+    speakers)."""
     inferred = inferred_counts(filters)
     names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
     own: dict[str | None, Tally] = {}
@@ -240,7 +243,11 @@ def ranked(filters: Filters, credit: float) -> Ranked:
             panel,
             inferred.get(group.slug, 0),
         )
-        cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
+        cells = (
+            [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
+            if per_horizon
+            else []
+        )
         speaker_groups.append((row, cells))
     horizon_rows = [Row(Horizon(h).label, "", t, t.accuracy(credit)) for h, t in horizon_tallies.items()]
     return Ranked(speaker_groups, horizon_rows, total(horizon_tallies.values()), names, own)
@@ -301,7 +308,7 @@ def speakers_context(filters: Filters) -> dict[str, Any]:
 def horizons_context(filters: Filters) -> dict[str, Any]:
     """By horizon, and every speaker's rows per horizon (the view pages the speakers)."""
     credit = partial_credit()
-    board = ranked(filters, credit)
+    board = ranked(filters, credit, per_horizon=True)
     return {
         **totals_context(board, credit),
         "horizon_rows": board.horizon_rows,

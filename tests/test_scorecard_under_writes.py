@@ -73,7 +73,7 @@ def test_without_a_redis_the_page_is_kept_in_the_database_for_every_process(make
     assert Client().get("/").context is None, "served from the shared render, not rendered again"
 
 
-def test_while_another_request_renders_readers_get_the_version_before(rendered_then_decided) -> None:
+def test_while_another_request_renders_readers_get_the_version_before(rendered_then_decided, frozen) -> None:
     another_process_renders()
     stale = Client().get("/")
     assert stale.context is None, "no second render while one is under way"
@@ -83,6 +83,8 @@ def test_while_another_request_renders_readers_get_the_version_before(rendered_t
     assert Client().get("/", headers={"if-none-match": rendered_then_decided}).status_code == 304
 
     caching._pages().delete(f"{HOME}:rendering")  # that render is done (or gave up)
+    assert held_up(Client().get("/")) == "0", "this process asks again only after a moment"
+    frozen.shift(timedelta(seconds=caching.STALE_RECHECK_SECONDS))
     fresh = Client().get("/")
     assert held_up(fresh) == "1"
     assert fresh["ETag"] != rendered_then_decided
@@ -153,6 +155,19 @@ def test_each_process_keeps_a_bounded_number_of_pages(monkeypatch) -> None:
     assert list(caching.local.pages) == ["page-2", "page-3", "page-4"]
 
 
+def test_a_process_asks_the_shared_cache_again_only_after_a_moment(
+    rendered_then_decided, frozen, monkeypatch
+) -> None:
+    another_process_renders()
+    assert held_up(Client().get("/")) == "0"
+    asked = []
+    monkeypatch.setattr(caching, "_shared", lambda *args: asked.append(args[0]) or (True, None))
+    assert held_up(Client().get("/")) == "0" and asked == [], "served from this process"
+    frozen.shift(timedelta(seconds=caching.STALE_RECHECK_SECONDS))
+    Client().get("/")
+    assert asked[0] == "get", "then the shared cache is asked again"
+
+
 # --- rendered behind the response (SCORECARD_RENDER_BEHIND, production's default) ------------
 
 
@@ -167,7 +182,7 @@ def behind(settings, monkeypatch) -> list:
 
 
 def test_the_first_view_after_a_write_answers_at_once_and_renders_behind(
-    rendered_then_decided, behind
+    rendered_then_decided, behind, frozen
 ) -> None:
     caching.local.clear()
     first = Client().get("/")
@@ -177,6 +192,7 @@ def test_the_first_view_after_a_write_answers_at_once_and_renders_behind(
 
     behind.pop()()
     assert caching._pages().get(f"{HOME}:rendering") is None, "the lock let go"
+    frozen.shift(timedelta(seconds=caching.STALE_RECHECK_SECONDS))
     after = Client().get("/")
     assert held_up(after) == "1" and after["ETag"] != rendered_then_decided
 
