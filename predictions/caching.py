@@ -265,3 +265,10 @@ def _wait_for(key: str) -> Rendered | None:
         if shared is not None:
             return shared
     return None
+
+
+def clear_pages() -> None:
+    """Forget every rendered page, shared and this process's own (the benchmarks' "as after a
+    write" without one)."""
+    _shared("clear")
+    local.clear()
