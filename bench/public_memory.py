@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from bench import paths
+from predictions import caching
 
 
 def urls() -> list[tuple[str, Callable[[], str] | str]]:
@@ -43,6 +44,7 @@ def measure() -> list[tuple[str, float, int]]:
     for label, url in urls():
         address = url() if callable(url) else url
         cache.clear()
+        caching.clear_pages()  # the rendered scorecard pages (caching.py's own cache)
         tracemalloc.start()
         response = client.get(address)
         size = paths.body_size(response)

@@ -140,6 +140,8 @@ def worker(project: Path, url: str, size: int, runs: int) -> dict[str, object]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from predictions import caching
+
     settings.ALLOWED_HOSTS = ["testserver"]
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -154,6 +156,7 @@ def worker(project: Path, url: str, size: int, runs: int) -> dict[str, object]:
     def page(client: Client, path: str, *, fresh: bool = False, **headers: str) -> tuple[float, int, int]:
         if fresh:
             cache.clear()
+            caching.clear_pages()  # the rendered scorecard pages (caching.py's own cache)
         with CaptureQueriesContext(connection) as captured:
             t = time.perf_counter()
             response = client.get(path, headers=headers)

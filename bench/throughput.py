@@ -20,6 +20,14 @@ process), and the rounds measure the cached page. Each round is `wrk -t2 -c8 -d1
 each page, the pages taking turns, BENCH_LOAD_ROUNDS (3) rounds; medians are printed. wrk
 shares the machine's cores with the server, so the ratio is the figure to read. Gunicorn is
 stopped and the database dropped at the end, even on error. Prints figures, asserts none.
+
+Reads under writes (issue 23): each round also loads the scorecard while a writer process
+(`python -m bench.throughput --writer`, its own Django and connection) records one real
+decision a second through `decisions.resolve`, the admin's path, on predictions it flagged
+beforehand; the line beside it is the same page in the same round without the writer. Then
+the scorecard's first view after a decision is timed against the trivial page and a warm
+scorecard view, BENCH_FIRST_VIEWS (5) times, medians. BENCH_REUSE=1 copies the database
+bench/run.py seeded and kept (`<name>_bench_<size>`, if there is one) instead of seeding anew.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -55,6 +64,10 @@ WRK = ["wrk", "-t2", "-c8", "-d10s", "--latency", "--timeout", "10s"]
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 WRK_MISSING = "wrk not found: `apt-get install wrk` (Debian's package) to measure requests/s"
+UNDER_WRITES = "scorecard (/), 1 decision/s"
+WRITES_PER_SECOND = 1.0
+# The writer's decisions for a round (10 s) and the warm-up, with room to spare.
+WRITER_BATCH = 60
 
 
 @dataclass
@@ -161,61 +174,227 @@ def wait_until_up(base: str, server: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not answer within 30 s")
 
 
-def measure(base: str, rounds: int) -> tuple[float, dict[str, Load]]:
-    """The scorecard's uncached first view (s), then each page's load, pages taking turns."""
+@dataclass
+class Measured:
+    """One size's figures: the uncached first view (s), each page's load, the decisions the
+    writer made during its rounds, and the first views after a decision (ms, with the trivial
+    page and a warm scorecard timed beside each)."""
+
+    first_view: float
+    loads: dict[str, Load]
+    decisions: int = 0
+    after_write: list[float] = field(default_factory=list)
+    trivial: list[float] = field(default_factory=list)
+    warm: list[float] = field(default_factory=list)
+    stale: list[float] = field(default_factory=list)  # ms from a decision to a page showing it
+
+
+def measure(base: str, rounds: int, database: str) -> Measured:
+    """The scorecard's uncached first view (s), then each page's load, pages taking turns,
+    the scorecard once more with a writer making a decision a second; then first views after
+    a decision."""
     first_view = get(base + "/")
     warm = Load()
     for path in PAGES.values():  # every worker's cache and connection, not counted
         run_wrk(base + path, warm, duration="3s")
-    loads = {label: Load() for label in PAGES}
+    pages = [*PAGES.items(), (UNDER_WRITES, "/")]
+    result = Measured(first_view, {label: Load() for label, _ in pages})
     for round_ in range(rounds):
-        order = list(PAGES.items()) if round_ % 2 == 0 else list(reversed(PAGES.items()))
+        order = pages if round_ % 2 == 0 else list(reversed(pages))
         for label, path in order:
-            run_wrk(base + path, loads[label])
-    return first_view, loads
+            if label == UNDER_WRITES:
+                with writer(database) as made:
+                    run_wrk(base + path, result.loads[label])
+                result.decisions += made[0]
+            else:
+                run_wrk(base + path, result.loads[label])
+    first_views_after_a_write(base, database, result)
+    return result
 
 
-def measure_size(server: Server, size: int, rounds: int) -> tuple[float, dict[str, Load]]:
+@contextmanager
+def writer(database: str) -> Iterator[list[int]]:
+    """A writer process on `database` for the block, deciding WRITES_PER_SECOND; the number
+    of decisions it made, in the list yielded, once the block ends."""
+    env = dict(os.environ, DATABASE_URL=f"{os.environ['DATABASE_URL'].rsplit('/', 1)[0]}/{database}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.throughput", "--writer"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    made = [0]
+    try:
+        ready = process.stdout.readline()  # it flags its predictions first, before the clock starts
+        if ready.strip() != "ready":
+            raise RuntimeError(f"the writer did not start: {ready!r}")
+        yield made
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+        found = re.search(r"decisions (\d+)", out or "")
+        made[0] = int(found.group(1)) if found else 0
+
+
+def flagged_for_review(count: int) -> list[int]:
+    """`count` open predictions already due, flagged (the scheduler's `flag_one`) so that a
+    reviewer may decide them; their ids."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from predictions.models import Prediction
+    from predictions.tasks import flag_one
+
+    today = timezone.localdate()
+    # Spread over the table (every 97th id), not the first ones in index order, so the
+    # decisions land on many speakers as a day of reviewing would.
+    flaggable = Prediction.objects.flaggable(today).annotate(spread=F("id") % 97).filter(spread=0)
+    pks = list(flaggable.values_list("pk", flat=True)[:count])
+    return [pk for pk in pks if flag_one(pk, today, at=timezone.now(), note="Bench.")]
+
+
+def decide(pk: int) -> None:
+    from predictions.actors import Actor
+    from predictions.decisions import resolve
+    from predictions.models import Outcome, Prediction
+
+    resolve(Prediction.objects.get(pk=pk), outcome=Outcome.HELD_UP, note="Bench.", actor=Actor(None, "bench"))
+
+
+def write_once_a_second() -> int:
+    """The writer process: flag WRITER_BATCH predictions, say "ready", then decide one of them
+    every 1/WRITES_PER_SECOND s until SIGTERM (or the batch is done); print how many."""
+    django.setup()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    pks = flagged_for_review(WRITER_BATCH)
+    print("ready", flush=True)
+    made, started = 0, time.monotonic()
+    while pks and not stop:
+        decide(pks.pop())
+        made += 1
+        pause = started + made / WRITES_PER_SECOND - time.monotonic()
+        if pause > 0 and not stop:
+            time.sleep(pause)
+    print(f"decisions {made}", flush=True)
+    return 0
+
+
+def first_views_after_a_write(base: str, database: str, result: Measured) -> None:
+    """A decision, then the scorecard's first view, the trivial page and the scorecard again
+    (warm), each timed on its own, and how long until a view shows the decision (a new ETag:
+    how stale a reader's page can be); BENCH_FIRST_VIEWS times."""
+    times = int(os.environ.get("BENCH_FIRST_VIEWS", "5"))
+    use_database(database)
+    try:
+        pks = flagged_for_review(times)
+        for pk in pks:
+            before = etag(base + "/")
+            decide(pk)
+            decided = time.perf_counter()
+            result.after_write.append(get(base + "/") * 1000)
+            result.trivial.append(get(base + PAGES[TRIVIAL]) * 1000)
+            result.warm.append(get(base + "/") * 1000)
+            while etag(base + "/") == before and time.perf_counter() - decided < 30:
+                time.sleep(0.005)
+            result.stale.append((time.perf_counter() - decided) * 1000)
+    finally:
+        use_database("postgres")
+
+
+def etag(url: str) -> str:
+    request = urllib.request.Request(url, headers=dict([PROXY_HEADER]))
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
+        return response.headers["ETag"]
+
+
+def measure_size(server: Server, size: int, rounds: int) -> Measured:
     name = f"{server.base}_rps_{size}"
     folder = tempfile.TemporaryDirectory(prefix="bench-throughput-")
     try:
-        print(f"seeding {size:,} predictions into {name}...", file=sys.stderr, flush=True)
-        seconds = prepare(server, name, size)
+        seconds = seeded(server, name, size)
         use_database("postgres")  # the server's workers are the only ones on it
-        print(f"  seeded in {seconds:.1f}s; loading gunicorn with wrk", file=sys.stderr, flush=True)
+        print(f"  ready in {seconds:.1f}s; loading gunicorn with wrk", file=sys.stderr, flush=True)
         with gunicorn(server_env(name, folder.name, free_port()), folder.name) as base:
-            return measure(base, rounds)
+            return measure(base, rounds, name)
     finally:
         use_database("postgres")
         server.drop(name)
         folder.cleanup()
 
 
-def print_table(results: list[tuple[int, float, dict[str, Load]]]) -> None:
+def seeded(server: Server, name: str, size: int) -> float:
+    """`name` seeded with `size` predictions: a copy of bench/run.py's kept database when
+    BENCH_REUSE=1 and it exists (migrated to this code's migrations), else seeded afresh."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    kept = f"{server.base}_bench_{size}"
+    if os.environ.get("BENCH_REUSE") == "1":
+        use_database("postgres")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [kept])
+            exists = cursor.fetchone() is not None
+        if exists:
+            print(f"copying {kept} into {name}...", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            server.create(name, template=kept)
+            use_database(name)
+            call_command("migrate", verbosity=0, interactive=False)
+            with connection.cursor() as cursor:  # its first view must be a render, as after seeding
+                cursor.execute("DELETE FROM predictions_page_cache")
+            return time.perf_counter() - started
+    print(f"seeding {size:,} predictions into {name}...", file=sys.stderr, flush=True)
+    return prepare(server, name, size)
+
+
+def print_table(results: list[tuple[int, Measured]]) -> None:
     header = f"{'predictions':>11}  {'page':<29} {'requests/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'vs 404':>6}"
     print("\n" + header)
     print("-" * len(header))
-    for size, first_view, loads in results:
+    for size, measured in results:
+        loads = measured.loads
         rps = {label: statistics.median(load.rps) for label, load in loads.items()}
         for label, load in loads.items():
             ratio = ""
             if label == SCORECARD:
                 ratio = f"{rps[SCORECARD] / rps[TRIVIAL]:.2f} {rps[SCORECARD] / rps[FLOOR]:>6.2f}"
+            if label == UNDER_WRITES:  # beside the same page without the writer
+                ratio = f"{rps[UNDER_WRITES] / rps[SCORECARD]:.2f}"
             errors = f"  {load.errors} errors or non-2xx!" if load.errors else ""
             print(
                 f"{size:>11,}  {label:<29} {statistics.median(load.rps):>10,.0f} "
                 f"{statistics.median(load.p50):>8.1f} {statistics.median(load.p99):>8.1f} {ratio:>6}{errors}"
             )
-        print(f"{size:>11,}  scorecard's first view, uncached: {first_view * 1000:,.0f} ms")
+        print(f"{size:>11,}  scorecard's first view, uncached: {measured.first_view * 1000:,.0f} ms")
+        print(
+            f"{size:>11,}  reads under writes: {rps[UNDER_WRITES]:,.0f} req/s, p99 "
+            f"{statistics.median(loads[UNDER_WRITES].p99):,.0f} ms with {measured.decisions} decisions "
+            f"({rps[UNDER_WRITES] / rps[SCORECARD]:.2f} of {rps[SCORECARD]:,.0f} req/s, p99 "
+            f"{statistics.median(loads[SCORECARD].p99):,.0f} ms without)"
+        )
+        if measured.after_write:
+            after, trivial = statistics.median(measured.after_write), statistics.median(measured.trivial)
+            print(
+                f"{size:>11,}  first view after a decision: {after:,.1f} ms, trivial page {trivial:,.1f} ms "
+                f"({after / trivial:.1f}x), warm scorecard {statistics.median(measured.warm):,.1f} ms; "
+                f"a view shows the decision {statistics.median(measured.stale):,.0f} ms after it "
+                f"(at most {max(measured.stale):,.0f}; medians of {len(measured.after_write)})"
+            )
     workers, threads = os.environ.get("WEB_WORKERS", "4"), os.environ.get("WEB_THREADS", "2")
     print(
         f"gunicorn gthread {workers}x{threads} on loopback, DEBUG=False; `{' '.join(WRK[:4])}` per page"
-        " and round, medians of the rounds; ratio: scorecard/trivial requests/s (target >= 0.5);"
-        " vs 404: scorecard/floor (a 404: the middleware, URL resolution and nothing else)"
+        " and round, medians of the rounds; ratio: scorecard/trivial requests/s (target >= 0.5), and"
+        " under writes: with/without the writer (target >= 0.5, p99 < 200 ms); vs 404: scorecard/floor"
+        " (a 404: the middleware, URL resolution and nothing else)"
     )
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--writer"]:
+        return write_once_a_second()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("bench/throughput.py needs DATABASE_URL=postgres://user@host:5432/name.", file=sys.stderr)
@@ -230,7 +409,7 @@ def main() -> int:
 
     settings.DEBUG = False  # DEBUG keeps every statement's SQL in memory
     server = Server(dict(settings.DATABASES["default"]))
-    results = [(size, *measure_size(server, size, rounds)) for size in sizes]
+    results = [(size, measure_size(server, size, rounds)) for size in sizes]
     print_table(results)
     return 0
 

@@ -363,12 +363,31 @@ def redis_cache(url: str) -> dict:
     }
 
 
+# The rendered scorecard pages (`pages`, predictions/caching.py) must be one copy for every
+# worker process and host, rendered once per data version: without a Redis they live in a
+# table of the database they all share (made by migration 0018), not in each process's
+# memory, where four gunicorn workers meant four renders of every page after every write.
+PAGE_CACHE_TABLE = "predictions_page_cache"
 if CACHE_URL:
     if not CACHE_URL.startswith(REDIS_SCHEMES):
         fail(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
-    CACHES = {"default": redis_cache(CACHE_URL)}
+    CACHES = {"default": redis_cache(CACHE_URL), "pages": redis_cache(CACHE_URL)}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": PAGE_CACHE_TABLE,
+            # A page per filter and version; the oldest third goes past this many.
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
+    }
+
+# The scorecard's request that finds its page out of date (a write since) answers with the
+# version before and renders the new one in a thread after its response (predictions/caching.py):
+# no reader waits for a render. False: that request renders before it answers (the tests'
+# setting, where a thread could not see the test's transaction).
+SCORECARD_RENDER_BEHIND = envbool("SCORECARD_RENDER_BEHIND", "True")
 
 # Open the history downloads to anonymous visitors (then without reviewers' names).
 PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")

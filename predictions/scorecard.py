@@ -15,7 +15,8 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -36,6 +37,8 @@ from .scoring import (
 from .tallies import stated, tallies
 
 COMING_DUE = 6
+# The first page's "By speaker" rows; every speaker is on /scorecard/speakers/.
+TOP_SPEAKERS = 10
 
 
 def partial_credit() -> float:
@@ -164,14 +167,22 @@ def due_periods(filters: Filters, today: date) -> list[tuple[str, Tally]]:
     return charts.bucket_years([(row["due_year"], row["tally"]) for row in per_year], today.year)
 
 
-def coming_due(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
+def coming_due(
+    predictions: QuerySet[Prediction], after: tuple[date, int] | None = None
+) -> QuerySet[Prediction]:
+    """The open predictions in the order they come up for review, after the (date, id) key
+    `after` if given: a keyset page on the index `prediction_next_review` (its (Coalesce, id)
+    order), so a later page costs what the first does. Slice it to the page's size."""
     # A deferred prediction comes back on its review-after date, not on its due date.
-    return (
-        predictions.open()
-        .select_related("speaker")
-        .annotate(next_review=Coalesce("review_after", "due_on"))
-        .order_by("next_review", "id")[:COMING_DUE]
+    rows = (
+        predictions.open().select_related("speaker").annotate(next_review=Coalesce("review_after", "due_on"))
     )
+    if after is not None:
+        day, pk = after
+        rows = rows.filter(next_review__gte=day).filter(
+            TupleGreaterThan(Tuple(F("next_review"), F("id")), (day, pk))
+        )
+    return rows.order_by("next_review", "id")
 
 
 def recently_resolved(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
@@ -194,16 +205,30 @@ def ranked_speakers(filters: Filters, credit: float) -> tuple[list[SpeakerTallie
     return sorted(groups, key=order), horizons
 
 
-def scorecard_context(filters: Filters) -> dict[str, Any]:
-    """Everything the scorecard page shows about the predictions `filters` keep and the
-    stances taken on them."""
-    credit = partial_credit()
-    predictions = filters.apply(Prediction.objects.all())
-    names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
+@dataclass(frozen=True)
+class Ranked:
+    """Every speaker's row in the scorecard's order, each with its rows per horizon (so the
+    speaker × horizon table follows the same order), and the rows per horizon overall."""
+
+    speaker_groups: list[tuple[Row, list[Row]]]
+    horizon_rows: list[Row]
+    totals: Tally
+    names: dict[str | None, str]  # slug -> label, the panel's included
+    own: dict[str | None, Tally]  # slug -> their own predictions' tally
+
+    @property
+    def speaker_rows(self) -> list[Row]:
+        return [row for row, _ in self.speaker_groups]
+
+
+def ranked(filters: Filters, credit: float, *, per_horizon: bool = False) -> Ranked:
+    """The speakers in order; with `per_horizon`, each with their rows per horizon too (only
+    the speaker x horizon page draws them: a thousand rows with an interval each at 200
+    speakers)."""
     inferred = inferred_counts(filters)
-    # (speaker row, its horizon rows), so the speaker × horizon table follows the same order.
-    speaker_groups: list[tuple[Row, list[Row]]] = []
+    names: dict[str | None, str] = {None: UNATTRIBUTED_LABEL}
     own: dict[str | None, Tally] = {}
+    speaker_groups: list[tuple[Row, list[Row]]] = []
     groups, horizon_tallies = ranked_speakers(filters, credit)
     for group in groups:
         names[group.slug] = group.name or UNATTRIBUTED_LABEL
@@ -218,40 +243,114 @@ def scorecard_context(filters: Filters) -> dict[str, Any]:
             panel,
             inferred.get(group.slug, 0),
         )
-        cells = [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
+        cells = (
+            [Row(Horizon(h).label, url, t, t.accuracy(credit), panel) for h, t in group.horizons]
+            if per_horizon
+            else []
+        )
         speaker_groups.append((row, cells))
-    speaker_rows = [row for row, _ in speaker_groups]
     horizon_rows = [Row(Horizon(h).label, "", t, t.accuracy(credit)) for h, t in horizon_tallies.items()]
-    totals = total(horizon_tallies.values())
+    return Ranked(speaker_groups, horizon_rows, total(horizon_tallies.values()), names, own)
+
+
+def speaker_chart(rows: list[Row]) -> charts.AccuracyChart:
+    return charts.accuracy_chart(
+        "speaker-chart",
+        "Accuracy by speaker, with 95% intervals",
+        [(r.label, r.accuracy, r.panel) for r in rows],
+    )
+
+
+def horizon_chart(rows: list[Row]) -> charts.AccuracyChart:
+    return charts.accuracy_chart(
+        "horizon-chart",
+        "Accuracy by horizon, with 95% intervals",
+        [(r.label, r.accuracy, False) for r in rows],
+    )
+
+
+def totals_context(board: Ranked, credit: float) -> dict[str, Any]:
+    return {"totals": board.totals, "overall": board.totals.accuracy(credit), "partial_credit": credit}
+
+
+# The scorecard's pages (views.SCORECARD_TABS), each its own context: the first page answers
+# "who called it" with the totals, the TOP_SPEAKERS best records, the horizons and the latest
+# outcomes; the long tables are pages of their own, so no render draws every speaker x horizon.
+
+
+def overview_context(filters: Filters) -> dict[str, Any]:
+    """The first page: totals, the TOP_SPEAKERS first rows of "By speaker" (and how many
+    there are in all), the horizons, the next COMING_DUE and the last COMING_DUE resolved."""
+    credit = partial_credit()
+    board = ranked(filters, credit)
+    predictions = filters.apply(Prediction.objects.all())
+    top = board.speaker_rows[:TOP_SPEAKERS]
+    return {
+        **totals_context(board, credit),
+        "speaker_rows": top,
+        "speaker_count": len(board.speaker_groups),
+        "any_inferred": any(row.inferred for row in top),
+        "speaker_chart": speaker_chart(top),
+        "horizon_rows": board.horizon_rows,
+        "horizon_chart": horizon_chart(board.horizon_rows),
+        "coming_due": coming_due(predictions)[:COMING_DUE],
+        "recently_resolved": recently_resolved(predictions),
+    }
+
+
+def speakers_context(filters: Filters) -> dict[str, Any]:
+    """Every speaker's row, in order (the view pages them)."""
+    credit = partial_credit()
+    board = ranked(filters, credit)
+    return {**totals_context(board, credit), "speaker_rows": board.speaker_rows}
+
+
+def horizons_context(filters: Filters) -> dict[str, Any]:
+    """By horizon, and every speaker's rows per horizon (the view pages the speakers)."""
+    credit = partial_credit()
+    board = ranked(filters, credit, per_horizon=True)
+    return {
+        **totals_context(board, credit),
+        "horizon_rows": board.horizon_rows,
+        "horizon_chart": horizon_chart(board.horizon_rows),
+        "speaker_by_horizon": board.speaker_groups,
+    }
+
+
+def stances_context(filters: Filters) -> dict[str, Any]:
+    credit = partial_credit()
+    board = ranked(filters, credit)
+    taken = stance_rows(Stance.objects.filter(filters.stance_q()), board.own)
+    return {
+        **totals_context(board, credit),
+        "stance_rows": taken,
+        "any_inferred": any(row.inferred for row in taken),
+    }
+
+
+def timeline_context(filters: Filters) -> dict[str, Any]:
+    credit = partial_credit()
+    board = ranked(filters, credit)
     today = timezone.localdate()
     periods = due_periods(filters, today)
-    taken = stance_rows(Stance.objects.filter(filters.stance_q()), own)
     return {
-        "totals": totals,
-        "overall": totals.accuracy(credit),
-        "partial_credit": credit,
-        "speaker_rows": speaker_rows,
-        "stance_rows": taken,
-        "any_inferred": any(row.inferred for row in [*speaker_rows, *taken]),
-        "horizon_rows": horizon_rows,
-        "speaker_by_horizon": speaker_groups,
-        "speaker_chart": charts.accuracy_chart(
-            "speaker-chart",
-            "Accuracy by speaker, with 95% intervals",
-            [(r.label, r.accuracy, r.panel) for r in speaker_rows],
-        ),
-        "horizon_chart": charts.accuracy_chart(
-            "horizon-chart",
-            "Accuracy by horizon, with 95% intervals",
-            [(r.label, r.accuracy, False) for r in horizon_rows],
-        ),
+        **totals_context(board, credit),
         "due_periods": periods,
         "timeline": charts.timeline_chart("timeline", periods),
-        "coming_due": coming_due(predictions),
-        "recently_resolved": recently_resolved(predictions),
         "today": today,
-        **probability_context(filters, names),
     }
+
+
+def calibration_context(filters: Filters) -> dict[str, Any]:
+    credit = partial_credit()
+    board = ranked(filters, credit)
+    return {**totals_context(board, credit), **probability_context(filters, board.names)}
+
+
+def coming_due_context(filters: Filters) -> dict[str, Any]:
+    """The totals only: the view reads the page of coming predictions (`coming_due`)."""
+    credit = partial_credit()
+    return totals_context(ranked(filters, credit), credit)
 
 
 def stances_taken(slug: str | None) -> QuerySet[Stance]:

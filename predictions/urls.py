@@ -23,6 +23,17 @@ urlpatterns = [
     # The public scorecard is the site's home page.
     path("", views.scorecard, name="home"),
     path("scorecard/", views.scorecard, name="scorecard"),
+    # The scorecard's long tables, each a page of its own (the tabs under its filters).
+    path(
+        "scorecard/speakers/", views.scorecard_view("scorecard-all-speakers"), name="scorecard-all-speakers"
+    ),
+    path("scorecard/horizons/", views.scorecard_view("scorecard-horizons"), name="scorecard-horizons"),
+    path("scorecard/stances/", views.scorecard_view("scorecard-stances"), name="scorecard-stances"),
+    path("scorecard/coming-due/", views.scorecard_view("scorecard-coming-due"), name="scorecard-coming-due"),
+    path("scorecard/timeline/", views.scorecard_view("scorecard-timeline"), name="scorecard-timeline"),
+    path(
+        "scorecard/calibration/", views.scorecard_view("scorecard-calibration"), name="scorecard-calibration"
+    ),
     # The scorecard menus' search (static/predictions/picker.js).
     path("scorecard/speakers.json", views.picker_search, {"kind": "speakers"}, name="scorecard-speakers"),
     path("scorecard/sources.json", views.picker_search, {"kind": "sources"}, name="scorecard-sources"),

@@ -13,18 +13,24 @@ conditional request is a 304 until something changed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import condition, require_safe
 
 from . import caching, keyset
+from . import scorecard as figures
 from .actors import public_label
 from .archiving import copies_by_url
 from .claimreview import claim_review
@@ -42,19 +48,17 @@ from .models import (
     Topic,
     data_version,
 )
-from .paging import keyset_page
-from .scorecard import partial_credit, scorecard_context, speaker_context, stances_taken
+from .paging import KeysetPage, keyset_page
+from .scorecard import partial_credit, speaker_context, stances_taken
 from .tallies import most_predicted
 from .transitions import settlement
 
 PAGE_SIZE = 50
 # The scorecard's own filters; other parameters (a campaign tag on a shared link) are ignored.
-SCORECARD_FILTERS = ("speaker", "source", "attribution")
+SCORECARD_FILTERS = ("speaker", "source", "topic", "attribution")
 # The source and speaker menus list this many, most predictions first; a search finds the rest.
 PICKER_SIZE = 50
 PICKER_MATCHES = 20
-# Every write changes the key, so an entry is never stale; this only bounds what is kept.
-SCORECARD_CACHE_SECONDS = 24 * 3600
 
 
 def bad_filter(request: HttpRequest, error: FilterError) -> HttpResponse:
@@ -75,8 +79,12 @@ def scorecard_version(request: HttpRequest) -> tuple[str, datetime]:
     return request.scorecard_version
 
 
+def version_etag(version: str) -> str:
+    return hashlib.sha256(version.encode()).hexdigest()[:32]
+
+
 def scorecard_etag(request: HttpRequest) -> str:
-    return hashlib.sha256(scorecard_version(request)[0].encode()).hexdigest()[:32]
+    return version_etag(scorecard_version(request)[0])
 
 
 def scorecard_last_modified(request: HttpRequest) -> datetime:
@@ -91,48 +99,187 @@ def picker_choices(dimension: str, chosen: tuple[str, str] | None) -> list[tuple
     return [chosen, *top]
 
 
-def scorecard_page(request: HttpRequest, filters: Filters) -> HttpResponse:
+@dataclass(frozen=True)
+class Tab:
+    """One of the scorecard's pages: its URL name, its label in the tabs, its template, its
+    numbers (`scorecard.py`), and what its `?page=` pages, if anything (in PAGE_SIZE rows)."""
+
+    name: str
+    label: str
+    template: str
+    context: Callable[[Filters], dict[str, Any]]
+    paged: str = ""
+
+
+SCORECARD_TABS = {
+    tab.name: tab
+    for tab in (
+        Tab("scorecard", "Who called it", "scorecard.html", figures.overview_context),
+        Tab(
+            "scorecard-all-speakers",
+            "Every speaker",
+            "scorecard_speakers.html",
+            figures.speakers_context,
+            "speaker_rows",
+        ),
+        Tab(
+            "scorecard-horizons",
+            "By horizon",
+            "scorecard_horizons.html",
+            figures.horizons_context,
+            "speaker_by_horizon",
+        ),
+        Tab("scorecard-stances", "Stances", "scorecard_stances.html", figures.stances_context),
+        Tab("scorecard-coming-due", "Coming due", "scorecard_coming_due.html", figures.coming_due_context),
+        Tab("scorecard-timeline", "When due", "scorecard_timeline.html", figures.timeline_context),
+        Tab(
+            "scorecard-calibration", "Calibration", "scorecard_calibration.html", figures.calibration_context
+        ),
+    )
+}
+
+
+def scorecard_page(request: HttpRequest, tab: Tab, filters: Filters, page: str) -> HttpResponse:
     speaker, source = filters.speaker_obj, filters.source_obj
+    # From the parsed filters, as the cache key is: the cached page is shared by every
+    # request that differs only in other parameters, so none of theirs may show in it.
+    canonical_query = [
+        (name, getattr(filters, name))
+        for name in CANONICAL_PARAMS
+        if name in SCORECARD_FILTERS and getattr(filters, name)
+    ]
     context = {
         "filters": filters,
         "speakers": picker_choices("speaker", speaker and (speaker.slug, speaker.name)),
         "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
         "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
-        # From the parsed filters, as the cache key is: the cached page is shared by every
-        # request that differs only in other parameters, so none of theirs may show in it.
-        "canonical_query": [
-            (name, getattr(filters, name))
-            for name in CANONICAL_PARAMS
-            if name in SCORECARD_FILTERS and getattr(filters, name)
-        ],
-        **scorecard_context(filters),
+        "canonical_query": canonical_query,
+        "filter_query": urlencode(canonical_query),
+        "tabs": SCORECARD_TABS.values(),
+        "tab": tab,
+        **topic_links(request, canonical_query),
+        **tab.context(filters),
     }
-    return render(request, "predictions/scorecard.html", context)
+    if tab.paged:
+        context["page"] = Paginator(context[tab.paged], PAGE_SIZE).get_page(page)
+    if tab.name == "scorecard-all-speakers":  # the chart and the legend of this page's rows
+        rows = context["page"].object_list
+        context["speaker_chart"] = figures.speaker_chart(rows)
+        context["page_inferred"] = any(row.inferred for row in rows)
+    if tab.name == "scorecard-coming-due":
+        context["page"] = coming_due_page(filters, page)
+    return render(request, f"predictions/{tab.template}", context)
 
 
-@require_safe
-@condition(etag_func=scorecard_etag, last_modified_func=scorecard_last_modified)
-def scorecard(request: HttpRequest) -> HttpResponse:
+def topic_links(request: HttpRequest, canonical_query: list[tuple[str, str]]) -> dict[str, object]:
+    """What `_topic_links.html` needs: the topics, and this page's address with its other
+    filters (a topic link adds its own; "all topics" drops it; a page number is dropped)."""
+    others = [(name, value) for name, value in canonical_query if name not in ("topic", "page")]
+    query = urlencode(others)
+    return {
+        "topics": Topic.objects.order_by("name"),
+        "topic_base": f"?{query}&" if query else "?",
+        "topic_clear": f"{request.path}?{query}" if query else request.path,
+    }
+
+
+def coming_due_page(filters: Filters, after: str) -> KeysetPage:
+    """PAGE_SIZE open predictions in the order they come up for review, after the cursor `after`."""
+    key = keyset.decode(after) if after else None
+    rows = list(figures.coming_due(filters.apply(Prediction.objects.all()), key)[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    last = rows[-1] if rows else None
+    return KeysetPage(
+        object_list=rows,
+        previous=None,
+        next=keyset.encode((last.next_review, last.pk)) if more and last else None,
+        count=0,
+        here=("page", after) if after else None,
+    )
+
+
+def fresh_only(request: HttpRequest) -> bool:
+    """A signed-in user (a reviewer back from the admin) must see their own decision: never a
+    page rendered before it. Reading the session costs a query only when there is a cookie."""
+    return request.user.is_authenticated
+
+
+def page_parameter(request: HttpRequest, tab: Tab) -> str:
+    """The tab's `?page=` as the cache key and the page read it: a page number where the tab
+    pages a list, a cursor on "Coming due", nothing elsewhere (where it changes nothing)."""
+    value = request.GET.get("page", "")[:100]
+    if tab.name == "scorecard-coming-due":
+        try:
+            keyset.decode(value) if value else None
+        except ValueError:
+            raise FilterError("page", value, "not a page this site gave out") from None
+        return value
+    if tab.paged:
+        return value if value.isdigit() else ""
+    return ""
+
+
+def scorecard_key(path: str, filters: Filters, page: str = "") -> str:
+    """The cache key of a scorecard page: its path, its own filters as parsed and its page,
+    and nothing else: any other parameter (a campaign tag, a random one per request) changes
+    nothing on the page, so it must not buy a fresh render."""
+    made_of = [getattr(filters, name) for name in SCORECARD_FILTERS]
+    return "scorecard:" + hashlib.sha256(repr((path, made_of, page)).encode()).hexdigest()
+
+
+def scorecard_tab(request: HttpRequest, name: str) -> HttpResponse:
+    tab = SCORECARD_TABS[name]
     try:
         filters = parse(request.GET, allowed=SCORECARD_FILTERS, ignore_unknown=True)
+        page = page_parameter(request, tab)
     except FilterError as error:
         return bad_filter(request, error)
-    # The page's own filters as parsed, and nothing else: any other parameter (?page=, a
-    # campaign tag, a random one per request) changes nothing on the page, so it must not
-    # buy a fresh render.
-    made_of = [getattr(filters, name) for name in SCORECARD_FILTERS]
-    key = "scorecard:" + hashlib.sha256(repr((request.path, made_of)).encode()).hexdigest()
-    # What the page depends on besides its filters is the cache's own `version` (the ETag):
-    # after a write the old versions are never read again and expire.
-    version = scorecard_etag(request)
-    # caching.py: a cache that is down means a fresh render, not an error.
-    html = caching.get(key, version)
-    if html is not None:
-        return HttpResponse(html)
-    response = scorecard_page(request, filters)
-    caching.set(key, response.content, SCORECARD_CACHE_SECONDS, version)
+    key = scorecard_key(request.path, filters, page)
+    version, changed_at = scorecard_version(request)
+    # One render per version for every process (caching.rendered_page): while another
+    # request renders this version, readers get the one before, and its own ETag.
+    served = caching.rendered_page(
+        key,
+        version,
+        changed_at,
+        lambda: scorecard_page(request, tab, filters, page).content,
+        stale_ok=not fresh_only(request),
+        behind=settings.SCORECARD_RENDER_BEHIND,
+    )
+    etag = quote_etag(version_etag(served.version))
+    if served.version != version:
+        # @condition answered for the current version; this is the one before it.
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=timestamp(served.changed_at)
+        )
+        if not_modified is not None:
+            return not_modified
+    response = HttpResponse(served.content)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(timestamp(served.changed_at))
     return response
+
+
+def timestamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def scorecard_view(name: str) -> Callable[[HttpRequest], HttpResponse]:
+    """The view of the scorecard's tab `name`: conditional on the current version (a 304 costs
+    the data version's one query), cached and served by `scorecard_tab`."""
+
+    @require_safe
+    @condition(etag_func=scorecard_etag, last_modified_func=scorecard_last_modified)
+    def view(request: HttpRequest) -> HttpResponse:
+        return scorecard_tab(request, name)
+
+    view.__name__ = name.replace("-", "_")
+    return view
+
+
+scorecard = scorecard_view("scorecard")
 
 
 @require_safe

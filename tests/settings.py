@@ -10,3 +10,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The API's throttle counts in the per-process cache across tests; the throttle's own test
 # sets a small rate.
 API_ANON_RATE = "10000/min"
+# The scorecard renders a page out of date before it answers, not in a thread after: a
+# thread's own connection could not see the test's transaction (test_scorecard_under_writes.py
+# runs the thread's job itself).
+SCORECARD_RENDER_BEHIND = False

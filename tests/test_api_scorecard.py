@@ -72,7 +72,7 @@ def test_the_hand_worked_numbers() -> None:
 
 def test_every_speaker_by_horizon_row_equals_the_pages_table() -> None:
     """Row for row, the page's speaker × horizon table rebuilt from the API's numbers."""
-    html = Client().get("/scorecard/").content.decode()
+    html = Client().get("/scorecard/horizons/").content.decode()
     page_rows = cells(html, "by-speaker-horizon")
     labels = {"near": "Near term", "medium": "Medium term", "long": "Long term"}
     api_rows = []

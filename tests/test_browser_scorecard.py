@@ -113,9 +113,13 @@ def test_the_scorecard_shows_the_recorded_outcomes(page, seeded, reviewer) -> No
     assert [panel.nth(i).inner_text() for i in range(6)] == ["3", "0", "0", "0", "0", "3"]
 
     assert page.locator("#speaker-chart-title").text_content() == "Accuracy by speaker, with 95% intervals"
-    assert page.locator("#probabilities").get_by_text("No probabilities given").count() == 1
-
     page.screenshot(path=str(ARTIFACTS / "scorecard.png"), full_page=True)
+
+    # Calibration is a page of its own, a plain link among the scorecard's tabs.
+    page.locator("#scorecard-tabs a", has_text="Calibration").click()
+    page.wait_for_url("**/scorecard/calibration/")
+    assert page.locator("#probabilities").get_by_text("No probabilities given").count() == 1
+    page.go_back()
 
     # From the scorecard to the prediction: its history names the role, never the reviewer.
     page.locator("#recently-resolved a", has_text="superhuman coder").click()

@@ -126,7 +126,7 @@ def test_the_horizon_table_shows_every_horizon_even_unscored(scored) -> None:
 
 
 def test_speaker_by_horizon_splits_each_record(scored) -> None:
-    html = get("/scorecard/").content.decode()
+    html = get("/scorecard/horizons/").content.decode()
     rows = cells(html, "by-speaker-horizon")
     # The first row of each speaker carries the speaker's name (rowspan).
     assert rows == [
@@ -141,7 +141,7 @@ def test_speaker_by_horizon_splits_each_record(scored) -> None:
 
 
 def test_the_timeline_groups_due_dates_by_year_then_decade(scored) -> None:
-    response = get("/scorecard/")
+    response = get("/scorecard/timeline/")
     periods = dict(response.context["due_periods"])
     assert list(periods) == ["2026", "2029", "2040s", "2120s"]
     assert periods["2026"] == Tally(held_up=3, did_not_hold_up=2, due=1)
@@ -153,10 +153,16 @@ def test_the_timeline_groups_due_dates_by_year_then_decade(scored) -> None:
 
 def test_the_charts_have_text_alternatives_with_the_numbers(scored) -> None:
     html = get("/scorecard/").content.decode()
-    assert html.count('role="img"') == 3
+    assert html.count('role="img"') == 2  # by speaker, by horizon; the timeline has its page
     assert '<title id="speaker-chart-title">Accuracy by speaker, with 95% intervals</title>' in html
     assert "Ada Lovelace: 63%, 95% interval 22%–91%, n = 4" in html
     assert "Long term: no scored outcomes yet" in html
+    every = get("/scorecard/speakers/").content.decode()
+    assert every.count('role="img"') == 1
+    assert "Ada Lovelace: 63%, 95% interval 22%–91%, n = 4" in every
+    timeline = get("/scorecard/timeline/").content.decode()
+    assert timeline.count('role="img"') == 1
+    assert "2026: 6 due (5 resolved, 1 waiting for review, 0 open)" in timeline
 
 
 def test_the_home_page_is_the_scorecard(scored) -> None:
@@ -175,7 +181,7 @@ def test_the_next_ones_coming_due_are_listed_with_dates(scored) -> None:
 
 
 def test_without_probabilities_there_is_no_brier_score(scored) -> None:
-    html = get("/scorecard/").content.decode()
+    html = get("/scorecard/calibration/").content.decode()
     assert "No probabilities given" in html
     assert 'id="brier"' not in html
 
@@ -185,7 +191,7 @@ def test_stated_probabilities_give_a_brier_score(scored) -> None:
     # Brier = ((0.8 − 1)² + (0.3 − 0)²) / 2 = (0.04 + 0.09) / 2 = 0.065
     for key, p in (("ada-1", "0.8"), ("ada-3", "0.3"), ("ada-6", "0.9")):
         Prediction.objects.filter(pk=scored[key].pk).update(probability=Decimal(p))
-    response = get("/scorecard/")
+    response = get("/scorecard/calibration/")
     assert response.context["brier"] == pytest.approx(0.065)
     assert (response.context["probabilities_given"], response.context["probabilities_scored"]) == (3, 2)
     html = response.content.decode()
@@ -198,11 +204,11 @@ def test_a_partial_outcome_enters_the_pages_brier_score_with_its_credit(scored, 
     # Brier = 0.20 / 2 = 0.1. With credit 0.25: (0.9 − 0.25)² = 0.4225, (0.04 + 0.4225) / 2 = 0.23125.
     for key, p in (("ada-1", "0.8"), ("ada-4", "0.9")):
         Prediction.objects.filter(pk=scored[key].pk).update(probability=Decimal(p))
-    response = get("/scorecard/")
+    response = get("/scorecard/calibration/")
     assert response.context["brier"] == pytest.approx(0.1)
     assert '<strong id="brier">0.100</strong>' in response.content.decode()
     settings.PARTIAL_CREDIT = 0.25
-    assert get("/scorecard/").context["brier"] == pytest.approx(0.23125)
+    assert get("/scorecard/calibration/").context["brier"] == pytest.approx(0.23125)
 
 
 def test_filter_by_source(scored) -> None:
@@ -373,6 +379,12 @@ def queries_for(url: str) -> tuple[int, object]:
     [
         ("/scorecard/", 1),
         ("/scorecard/?speaker=unattributed", 5),
+        ("/scorecard/speakers/", 1),
+        ("/scorecard/horizons/", 1),
+        ("/scorecard/stances/", 1),
+        ("/scorecard/coming-due/", 1),
+        ("/scorecard/timeline/", 1),
+        ("/scorecard/calibration/?speaker=unattributed", 5),
         ("/unattributed/", 5),
         ("/speakers/speaker-0/", 5),
     ],
@@ -391,7 +403,7 @@ def test_the_number_of_queries_is_the_same_at_10_and_1000_predictions(
     at_1000, response = queries_for(url)
     assert tracked(response) == 1000 // share
     assert at_1000 == at_10
-    if url == "/scorecard/":  # the stances were counted too, whatever their number
+    if url == "/scorecard/stances/":  # the stances were counted too, whatever their number
         assert sum(row.agrees + row.disputes for row in response.context["stance_rows"]) == 1000
 
 

@@ -197,7 +197,7 @@ def page(url: str) -> str:
 
 
 def test_the_scorecard_shows_stances_in_their_own_table(sided) -> None:
-    rows = cells(page("/scorecard/"), "stances-taken")
+    rows = cells(page("/scorecard/stances/"), "stances-taken")
     # Speaker, agreed, disputed, held up, partially, did not, unresolvable, pending,
     # accuracy, interval, n, own predictions and stances together.
     # Ordered by the interval's lower end, as the speaker table is: Ada's 1 of 1 (21%) before
@@ -230,16 +230,16 @@ def test_the_by_speaker_table_stays_the_predictions_they_made(sided) -> None:
 
 
 def test_the_stance_table_follows_the_speaker_filter_and_the_panel_takes_none(sided) -> None:
-    assert [row[0] for row in cells(page("/scorecard/?speaker=grace-hopper"), "stances-taken")] == [
+    assert [row[0] for row in cells(page("/scorecard/stances/?speaker=grace-hopper"), "stances-taken")] == [
         "Grace Hopper"
     ]
-    assert cells(page("/scorecard/?speaker=unattributed"), "stances-taken") == [
+    assert cells(page("/scorecard/stances/?speaker=unattributed"), "stances-taken") == [
         ["No stances taken among these predictions."]
     ]
 
 
 def test_the_strict_filter_leaves_out_inferred_stances_too(sided) -> None:
-    assert [row[0] for row in cells(page("/scorecard/?attribution=attested"), "stances-taken")] == [
+    assert [row[0] for row in cells(page("/scorecard/stances/?attribution=attested"), "stances-taken")] == [
         "Grace Hopper"
     ]
 
@@ -249,7 +249,7 @@ def test_the_scorecards_queries_do_not_grow_with_the_number_of_stances(
 ) -> None:
     def count() -> int:
         with CaptureQueriesContext(connection) as captured:
-            page("/scorecard/")
+            page("/scorecard/stances/")  # the stances' own page
         return len(captured)
 
     before = count()

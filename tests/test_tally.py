@@ -375,14 +375,22 @@ def test_the_scorecard_reads_the_tally_not_the_predictions(make_prediction, spea
 
     for _ in range(3):
         make_prediction(speaker=speaker, probability=Decimal("0.7"))
-    with CaptureQueriesContext(connection) as captured:
-        assert Client().get("/scorecard/").status_code == 200
-    grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
-    # Speaker × horizon, inferred attributions, due years, probabilities, the two menus; the
-    # stances are grouped from their own (small) table.
-    from_tally = [sql for sql in grouped if 'FROM "predictions_tally"' in sql]
-    assert len(from_tally) >= 5
-    assert not [sql for sql in grouped if 'FROM "predictions_prediction"' in sql]
+    # Speaker × horizon, inferred attributions and the two menus on every page; due years
+    # (the timeline) and probabilities (calibration) on theirs; the stances are grouped from
+    # their own (small) table.
+    pages = {
+        "/scorecard/": 4,
+        "/scorecard/timeline/": 5,
+        "/scorecard/calibration/": 5,
+        "/scorecard/stances/": 4,
+    }
+    for url, expected in pages.items():
+        with CaptureQueriesContext(connection) as captured:
+            assert Client().get(url).status_code == 200
+        grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+        from_tally = [sql for sql in grouped if 'FROM "predictions_tally"' in sql]
+        assert len(from_tally) >= expected, url
+        assert not [sql for sql in grouped if 'FROM "predictions_prediction"' in sql], url
 
 
 # --- a random walk: any sequence of decisions and edits leaves the tally exact -----------------

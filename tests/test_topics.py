@@ -4,6 +4,8 @@ topics moves, the API's topics, and the include for the scorecard's topic links.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.template.loader import render_to_string
@@ -180,3 +182,20 @@ def test_the_export_command_takes_a_topic(hardware, scored) -> None:
     assert len(out.getvalue().splitlines()) == 4
     with pytest.raises(CommandError, match="topic: no topic with slug 'nope'"):
         call_command("export_resolutions", "--format", "jsonl", "--topic", "nope", stdout=StringIO())
+
+
+def test_the_scorecard_filters_by_topic_and_its_links_keep_the_other_filters(hardware) -> None:
+    from predictions import caching
+
+    caching.local.clear()
+    html = Client().get("/?topic=hardware&speaker=ada-lovelace").content.decode()
+    total = dict(re.findall(r'data-total="(\w+)">(\d+)<', html))
+    # Ada within Hardware: ada-1 held up, ada-3 did not; her other four are elsewhere.
+    assert (total["tracked"], total["held_up"], total["did_not_hold_up"]) == ("2", "1", "1")
+    assert 'id="topic-filter">Hardware<' in html
+    # The topic links keep the speaker; "all topics" drops only the topic; the form keeps it.
+    assert 'href="?speaker=ada-lovelace&amp;topic=hardware"' in html
+    assert 'class="clear" href="/?speaker=ada-lovelace">all topics' in html
+    assert '<input type="hidden" name="topic" value="hardware">' in html
+    everyone = Client().get("/?topic=hardware").content.decode()
+    assert dict(re.findall(r'data-total="(\w+)">(\d+)<', everyone))["tracked"] == "4"
