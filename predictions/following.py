@@ -34,15 +34,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Event, EventKind, PredictionTopic, Speaker, Subscription, Topic
+from .models import Event, PredictionTopic, Speaker, Subscription, Topic
 
 logger = logging.getLogger(__name__)
 
 CONFIRM_DAYS = 7
 CONFIRM_SALT = "predictions.following.confirm"
 UNSUBSCRIBE_SALT = "predictions.following.unsubscribe"
-# What a follower is told about: an outcome recorded, changed or withdrawn.
-OUTCOME_KINDS = (EventKind.RESOLVED, EventKind.RERESOLVED, EventKind.REOPENED)
 
 
 class BadLink(Exception):
@@ -178,7 +176,10 @@ def send_follow_mail() -> Sent:
     live = Subscription.objects.live().select_related("speaker", "topic").order_by("pk")
     for subscription in live.iterator():
         events = list(
-            Event.objects.filter(id__gt=subscription.last_event_id, kind__in=OUTCOME_KINDS)
+            # What the feeds announce (a settled outcome, or one withdrawn): a panel's
+            # proposal, a dispute and the withdrawal of either settled nothing.
+            Event.objects.announced()
+            .filter(id__gt=subscription.last_event_id)
             .filter(followed_predictions(subscription))
             .select_related("prediction")
             .order_by("id")[:200]

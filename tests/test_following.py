@@ -175,3 +175,28 @@ def test_the_speaker_page_links_the_sign_up(client, speaker):
     html = client.get(f"/speakers/{speaker.slug}/").content.decode()
     assert f'href="/speakers/{speaker.slug}/follow/" id="follow-by-email"' in html
     assert client.get(f"/speakers/{speaker.slug}/follow/").status_code == 200
+
+
+def test_a_panels_proposal_and_its_withdrawal_are_not_mailed_its_confirmation_is(  # noqa: PLR0913 - fixtures
+    client, speaker, make_prediction, decide, reviewer, settings
+):
+    from django.contrib.auth.models import User
+
+    from predictions.decisions import confirm
+
+    settings.REVIEW_QUORUM = 2
+    sign_up(client, speaker.slug)
+    client.post(link(mail.outbox[0], "confirm"))
+    mail.outbox.clear()
+    withdrawn, confirmed = make_prediction(speaker=speaker), make_prediction(speaker=speaker)
+    decide(withdrawn, Outcome.HELD_UP, datetime(2027, 1, 3, 9, 0, tzinfo=UTC))  # proposed only
+    reopen(withdrawn, note="Proposed too early.", actor=Actor.of(reviewer))
+    assert following.send_follow_mail() == following.Sent(mails=0, failed=0)
+
+    decide(confirmed, Outcome.DID_NOT_HOLD_UP, datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    carol = Actor.of(User.objects.create_user("carol", is_staff=True))
+    confirmed.refresh_from_db()
+    confirm(confirmed, note="Checked the report.", actor=carol)
+    assert following.send_follow_mail() == following.Sent(mails=1, failed=0)
+    [message] = mail.outbox
+    assert confirmed.claim in message.body and withdrawn.claim not in message.body
