@@ -384,6 +384,10 @@ READ_ONLY: list[tuple[str, Callable[[], int], Callable[[], int] | None, str]] = 
     ("scorecard GET / after a write", page("/", fresh=True), statements(HAND_SCORECARD), "bytes"),
     ("scorecard GET / cached", page("/"), None, "bytes"),
     ("trivial page (schema.json)", page("/export/schema.json"), None, "bytes"),
+    # Issue 21's bar for the first view after a write (within 3x a trivial page), and the
+    # warm view beside the same trivial page: ratios of the two pages, both through Django.
+    ("scorecard after a write / trivial", page("/", fresh=True), page("/export/schema.json"), "bytes"),
+    ("scorecard cached / trivial", page("/"), page("/export/schema.json"), "bytes"),
     ("admin queue ?status=all", page(f"{ADMIN}?status=all", staff=True), statements(HAND_QUEUE_ALL), "bytes"),
     (
         "admin search q=quantum",
