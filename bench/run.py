@@ -226,7 +226,7 @@ def seconds_text(timing: Timing | None) -> str:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = f"{'path':<32} {'predictions':>11} {'rows':>9} {'ours s':>8} {'SQL s':>8} {'ratio':>6} {'statements':>11}"
+    header = f"{'path':<34} {'predictions':>11} {'rows':>9} {'ours s':>8} {'SQL s':>8} {'ratio':>6} {'statements':>11}"
     print("\n" + header)
     print("-" * len(header))
     for row in rows:
@@ -240,13 +240,14 @@ def print_table(rows: list[Row]) -> None:
         if row.ours:
             rows_done = f"{row.ours.rows:,}" if row.unit == "rows" else f"{row.ours.rows / 1000:,.0f} KB"
         print(
-            f"{row.path:<32} {row.size:>11,} {rows_done:>9} {seconds_text(row.ours):>8} "
+            f"{row.path:<34} {row.size:>11,} {rows_done:>9} {seconds_text(row.ours):>8} "
             f"{seconds_text(row.hand):>8} {ratio:>6} {statements:>11}" + (f"  {row.note}" if row.note else "")
         )
     print(
         "times: medians in seconds; statements: ours/hand-written SQL, a COPY counted as one;"
-        " rows: rows flagged or exported, or the page's size; in a row '... / page 1' the SQL"
-        " column is page 1 of the same view, so the ratio is deep page over first page"
+        " rows: rows flagged or exported, or the page's size; in a row 'A / B' the SQL column"
+        " is B through the same stack (page 1 of the same view, the trivial page), so the ratio"
+        " is A over B"
     )
 
 

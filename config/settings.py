@@ -392,6 +392,21 @@ SCORECARD_RENDER_BEHIND = envbool("SCORECARD_RENDER_BEHIND", "True")
 # Open the history downloads to anonymous visitors (then without reviewers' names).
 PUBLIC_EXPORT = envbool("PUBLIC_EXPORT", "False")
 
+# Calendars (predictions/calendars.py; docs/operating.md): the site-wide /calendar.ics holds
+# the next CALENDAR_SITE_EVENTS coming due (a subscribed feed of half a million serves
+# nobody, and its cost would grow with the data); every calendar streams keyset pages of
+# CALENDAR_PAGE_SIZE rows, what one request holds in memory; one at most
+# CALENDAR_CACHE_BYTES long is kept in the cache under the data version.
+CALENDAR_SITE_EVENTS = envint("CALENDAR_SITE_EVENTS", "500")
+CALENDAR_PAGE_SIZE = envint("CALENDAR_PAGE_SIZE", "500")
+CALENDAR_CACHE_BYTES = envint("CALENDAR_CACHE_BYTES", "2000000")
+for _name in ("CALENDAR_SITE_EVENTS", "CALENDAR_PAGE_SIZE"):
+    # A page of 0 rows would never advance; a calendar of 0 events is a broken feed.
+    if globals()[_name] < 1:
+        fail(f"{_name} must be 1 or more, not {globals()[_name]}.")
+if CALENDAR_CACHE_BYTES < 0:
+    fail(f"CALENDAR_CACHE_BYTES must be 0 or more (0 caches no calendar), not {CALENDAR_CACHE_BYTES}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

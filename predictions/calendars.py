@@ -53,17 +53,17 @@ LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
 def site_events() -> int:
     """How many events the site-wide calendar holds: the next ones coming due."""
-    return int(getattr(settings, "CALENDAR_SITE_EVENTS", 500))
+    return settings.CALENDAR_SITE_EVENTS
 
 
 def page_size() -> int:
     """Rows per keyset page while streaming: one page is what a request holds in memory."""
-    return int(getattr(settings, "CALENDAR_PAGE_SIZE", 500))
+    return settings.CALENDAR_PAGE_SIZE
 
 
 def cache_bytes() -> int:
     """The largest calendar kept in the cache; a larger one is streamed afresh each time."""
-    return int(getattr(settings, "CALENDAR_CACHE_BYTES", 2_000_000))
+    return settings.CALENDAR_CACHE_BYTES
 
 
 def one_line(text: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from predictions.bulk import insert_rows
+from predictions.bulk import insert_like, insert_rows
 from predictions.models import Event, EventKind, Prediction, Status
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def events(prediction: Prediction, actor_id: int | None) -> list[Event]:
 def stored(prediction: Prediction) -> list[dict[str, object]]:
     return [
         {k: v for k, v in row.items() if k not in ("id", "prediction_id")}
-        for row in Event.objects.filter(prediction=prediction).order_by("at").values()
+        for row in Event.objects.filter(prediction=prediction).order_by("at", "id").values()
     ]
 
 
@@ -65,3 +65,35 @@ def test_nothing_to_write_writes_nothing() -> None:
     with CaptureQueriesContext(connection) as ctx:
         insert_rows([])
     assert ctx.captured_queries == []
+
+
+def test_insert_like_writes_the_template_with_each_rows_own_values(
+    make_prediction: Callable[..., Prediction], reviewer
+) -> None:
+    ours, theirs = make_prediction(), make_prediction()
+    template = events(ours, reviewer.pk)[1]  # a deferral: review date and evidence set
+    assert insert_like(template, ("prediction_id", "note"), [(ours.pk, text) for text in AWKWARD]) == len(
+        AWKWARD
+    )
+    Event.objects.bulk_create(
+        [
+            Event(
+                **{
+                    **{
+                        f.attname: getattr(template, f.attname)
+                        for f in Event._meta.concrete_fields
+                        if not f.primary_key
+                    },
+                    "prediction_id": theirs.pk,
+                    "note": text,
+                }
+            )
+            for text in AWKWARD
+        ]
+    )
+    written = Event.objects.filter(prediction=ours).order_by("id")
+    assert [e.note for e in written] == AWKWARD
+    assert {(e.kind, e.review_after, tuple(e.evidence), e.actor_id) for e in written} == {
+        (EventKind.DEFERRED, date(2027, 6, 2), ("https://example.org/1", "tab\there"), None)
+    }
+    assert stored(ours) == stored(theirs)

@@ -23,17 +23,17 @@ class Deadlock(Exception):
 def test_a_flag_batch_that_lost_a_race_is_run_again_whole(make_prediction) -> None:
     for _ in range(3):
         make_prediction(due_on=DUE)
-    real = tasks.insert_rows
+    real = tasks.insert_like
     calls = {"n": 0}
 
-    def insert_rows(rows):
+    def insert_like(*args):
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("deadlock detected") from Deadlock()
-        return real(rows)
+        return real(*args)
 
     with (
-        mock.patch.object(tasks, "insert_rows", insert_rows),
+        mock.patch.object(tasks, "insert_like", insert_like),
         mock.patch.object(tasks, "flag_one", side_effect=AssertionError("fell back to one by one")),
         mock.patch.object(races.time, "sleep"),
     ):

@@ -129,27 +129,31 @@ def test_a_run_killed_after_its_first_batch_is_finished_by_the_next_run_once(
 def test_a_failing_row_holds_up_only_its_own_batch(
     make_prediction: MakePrediction, batch_of_three: int, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
-    predictions = [make_prediction(due_on=DUE) for _ in range(9)]
-    bad = predictions[4]  # in the second batch
-    real_row, real_one = tasks.history_row, tasks.flag_one
+    # The fifth (in the second batch) is the one whose history row cannot be written: its
+    # note, built per row, refuses its due date.
+    refused_on = date(2026, 12, 30)
+    predictions = [make_prediction(due_on=refused_on if i == 4 else DUE) for i in range(9)]
+    bad = predictions[4]
+    real_why, real_one = tasks._why, tasks.flag_one
     retried: list[int] = []
 
-    def refuses_the_bad_one(pk: int, **fields: object) -> Event:
-        if pk == bad.pk:
+    def refuses_the_bad_one(due_on: date, review_after: date | None, as_of: date) -> str:
+        if due_on == refused_on:
             raise ValueError("refused by the test")
-        return real_row(pk, **fields)
+        return real_why(due_on, review_after, as_of)
 
     def spy(pk: int, *args: object, **kwargs: object) -> int:
         retried.append(pk)
         return real_one(pk, *args, **kwargs)
 
-    monkeypatch.setattr(tasks, "history_row", refuses_the_bad_one)
+    monkeypatch.setattr(tasks, "_why", refuses_the_bad_one)
     monkeypatch.setattr(tasks, "flag_one", spy)
     with caplog.at_level(logging.WARNING, logger="predictions.tasks"):
         assert flag_due(AS_OF) == 8
 
     # Only the failed batch went row by row; the first and third were flagged whole.
-    assert retried == [p.pk for p in predictions[3:6]]
+    # (The bad one's note fails before its flag_one is called.)
+    assert retried == [p.pk for p in predictions[3:6] if p != bad]
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         (
             "WARNING",
@@ -162,7 +166,7 @@ def test_a_failing_row_holds_up_only_its_own_batch(
     assert (bad.status, bad.version, bad.flagged_at) == (Status.OPEN, 1, None)
     assert flags_per_prediction() == {p.pk: int(p != bad) for p in predictions}
 
-    monkeypatch.setattr(tasks, "history_row", real_row)
+    monkeypatch.setattr(tasks, "_why", real_why)
     assert flag_due(date(2027, 1, 2)) == 1
     assert flags_per_prediction() == {p.pk: 1 for p in predictions}
 
