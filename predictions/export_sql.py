@@ -6,14 +6,14 @@ the text the ORM path would write, and PostgreSQL's own CSV writer quotes it; Py
 turns COPY's "\n" line ends into csv.writer's "\r\n" and hands the text on in chunks.
 
 The SELECT is the ORM path's own querysets (`exporting._events`, `_without_history`: the same
-filters, joins and order), with one annotation per `schemas.EXPORT_COLUMNS` entry, each
+filters, joins and order), with one annotation per `export_schema.EXPORT_COLUMNS` entry, each
 formatted by the type of the model field its path ends at:
 
 - text and numbers: as stored (`str()` of an int or Decimal is PostgreSQL's `::text`);
 - dates `YYYY-MM-DD`; timestamps as Python's `isoformat()` of a UTC datetime
   (`2027-01-05T09:30:00+00:00`, `.ffffff` only when the microseconds are not zero);
 - evidence: the JSON list's links joined by single spaces;
-- every cell that starts with one of `schemas.CSV_RISKY_FIRST` gets one leading quote
+- every cell that starts with one of `export_schema.CSV_RISKY_FIRST` gets one leading quote
   (the CSV-injection rule), and an empty cell is NULL, which COPY writes unquoted, as
   csv.writer writes "" (COPY would quote an empty string).
 
@@ -45,9 +45,9 @@ from django.db.models import CharField, Expression, F, Field, Model, QuerySet, V
 from django.db.models.expressions import Case, When
 
 from .actors import REDACTED_REVIEWER, ROLES
+from .export_schema import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 from .exporting import EMPTY_EVENT, PREDICTION_PREFIX, ExportFilters, _events, _without_history
 from .models import Event
-from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
 # First characters as code points: ascii() and an integer list are the cheapest test
 # PostgreSQL has (a third of left(v, 1) IN (...)), and keep a tab or a carriage return out

@@ -20,10 +20,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_safe
 
+from .export_schema import export_json_schema
 from .export_stream import stream_export
 from .exporting import CONTENT_TYPES, check_format
 from .filtering import FilterError, Filters, parse, single_values
-from .schemas import export_json_schema
 
 
 def _is_staff(request: HttpRequest) -> bool:

@@ -1,4 +1,4 @@
-"""Stream the resolution history as CSV or JSON Lines (rows: schemas.ExportRow).
+"""Stream the resolution history as CSV or JSON Lines (rows: export_schema.ExportRow).
 
 `export_stream.stream_export()` is the one streaming path: the download views, the admin
 action, the `export_resolutions` command and `make bench` all consume it, so it can be
@@ -23,9 +23,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .actors import public_download_name
 from .days import start_of
+from .export_schema import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 from .filtering import FilterError, Filters
 from .models import Event, Prediction
-from .schemas import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}

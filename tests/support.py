@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from predictions.export_schema import EXPORT_FIELDS, ExportRow, csv_uncell
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters
 from predictions.models import (
@@ -44,7 +45,6 @@ from predictions.models import (
     Topic,
     UnresolvableReason,
 )
-from predictions.schemas import EXPORT_FIELDS, ExportRow, csv_uncell
 from predictions.transitions import TO_STATUS
 
 # --- Exports and imports -----------------------------------------------------------------

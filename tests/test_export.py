@@ -20,10 +20,10 @@ from django.test.utils import CaptureQueriesContext
 
 from predictions.actors import SCHEDULER
 from predictions.decisions import Actor, defer, resolve
+from predictions.export_schema import EXPORT_FIELDS, ExportRow, export_json_schema
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters
 from predictions.models import Event, EventKind, Horizon, Prediction, Source, Status
-from predictions.schemas import EXPORT_FIELDS, ExportRow, export_json_schema
 from predictions.tasks import flag_one
 from tests.support import rows_of
 

@@ -12,11 +12,11 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from predictions.decisions import Actor, reopen, resolve
+from predictions.export_schema import EXPORT_FIELDS
 from predictions.export_stream import stream_export
 from predictions.importing import import_path
 from predictions.models import Event, Prediction, Source, Speaker, Status
 from predictions.notifications import pending_digest
-from predictions.schemas import EXPORT_FIELDS
 from tests.support import empty_the_database, export_text, failing_import, review_at, rows_of, write_jsonl
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from predictions.export_schema import EXPORT_FIELDS
 from predictions.importing import ImportProblems, import_path
 from predictions.models import Event, Prediction, Source, Speaker
-from predictions.schemas import EXPORT_FIELDS
 
 pytestmark = pytest.mark.django_db
 

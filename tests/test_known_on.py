@@ -18,8 +18,8 @@ from django.test import Client
 from django.utils import timezone
 
 from predictions.decisions import Actor, DecisionError, confirm, dispute, reopen, resolve
+from predictions.export_schema import EXPORT_SCHEMA_VERSION
 from predictions.models import Event, EventKind, Outcome, Prediction, Status
-from predictions.schemas import EXPORT_SCHEMA_VERSION
 from predictions.transitions import STATE_FIELDS
 from tests.admin_support import change_url, decide_url, resolve_data
 from tests.support import empty_the_database, export_text, failing_import, rows_of, write_jsonl

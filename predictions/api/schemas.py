@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from ..export_schema import ExportRow, OutcomeOrBlank, ReasonOrBlank
 from ..models import Attribution, EventKind, Horizon, Status
-from ..schemas import ExportRow, OutcomeOrBlank, ReasonOrBlank, SourceIn, SpeakerIn, StanceIn, TopicIn
+from ..schemas import SourceIn, SpeakerIn, StanceIn, TopicIn
 
 
 def picked(model: type[BaseModel], *names: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A resolution-history export (schemas.ExportRow, CSV or JSON Lines) read back in, with
+"""A resolution-history export (export_schema.ExportRow, CSV or JSON Lines) read back in, with
 its whole history.
 
 Two passes over the file, so that memory grows with the number of predictions, not of
@@ -27,8 +27,15 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
+from ..export_schema import (
+    EXPORT_FIELDS,
+    PREDICTION_FIELDS,
+    REQUIRED_FIELDS,
+    SOURCE_FIELDS,
+    ExportRow,
+    csv_uncell,
+)
 from ..models import UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
-from ..schemas import EXPORT_FIELDS, PREDICTION_FIELDS, REQUIRED_FIELDS, SOURCE_FIELDS, ExportRow, csv_uncell
 from ..transitions import STATE_FIELDS, STEP_COLUMNS, Step, replay, step_of
 from .base import ImportProblems, ImportResult, capped, edit_row, upsert
 from .reading import DuplicateKey, unique_keys

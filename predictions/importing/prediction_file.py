@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from ..actors import IMPORTER
 from ..decisions import record_attribution
+from ..export_schema import PREDICTION_FIELDS
 from ..models import Prediction, Source, Speaker, Stance, Topic, default_due_on
-from ..schemas import PREDICTION_FIELDS, PredictionFile, PredictionIn, SourceIn, SpeakerIn, TopicIn
+from ..schemas import PredictionFile, PredictionIn, SourceIn, SpeakerIn, TopicIn
 from .base import ImportProblems, ImportResult, edit_row, upsert
 from .reading import read_document
 

@@ -5,11 +5,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from predictions.export_schema import export_json_schema
 from predictions.export_stream import stream_export
 from predictions.exporting import FORMATS, count_rows
 from predictions.filtering import FilterError, Filters, parse
 from predictions.models import UNATTRIBUTED
-from predictions.schemas import export_json_schema
 
 
 class Command(BaseCommand):
