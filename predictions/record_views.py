@@ -105,13 +105,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
-    filters = Filters(source=source.slug, source_obj=source)
-    try:
-        page = page_of(request, filters.apply(Prediction.objects.all()))
-    except FilterError as error:
-        return refused(request, error, request.path)
-    context = {"source": source, "page": page, **cached_within(filters, "source")}
-    return render(request, "predictions/source_detail.html", context)
+    return _within_page(request, "source", source, Filters(source=source.slug, source_obj=source))
 
 
 @require_safe
@@ -123,10 +117,14 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
-    filters = Filters(topic=topic.slug, topic_obj=topic)
+    return _within_page(request, "topic", topic, Filters(topic=topic.slug, topic_obj=topic))
+
+
+def _within_page(request: HttpRequest, name: str, chosen: Source | Topic, filters: Filters) -> HttpResponse:
+    """A source's or a topic's page (`name`): its own scorecard and its predictions by cursor."""
     try:
         page = page_of(request, filters.apply(Prediction.objects.all()))
     except FilterError as error:
         return refused(request, error, request.path)
-    context = {"topic": topic, "page": page, **cached_within(filters, "topic")}
-    return render(request, "predictions/topic_detail.html", context)
+    context = {name: chosen, "page": page, **cached_within(filters, name)}
+    return render(request, f"predictions/{name}_detail.html", context)

@@ -43,35 +43,27 @@ class Decision:
     what: str  # "an outcome": how the page's Save names it when it refuses to lose it
 
 
-def _resolve(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
-    decisions.resolve(
-        obj,
-        outcome=data["outcome"],
-        reason=data["unresolvable_reason"],
-        note=data["note"],
-        evidence=data["evidence"],
-        known_on=data["known_on"],
-        actor=actor,
-        expected_version=data["version"],
-    )
+def _outcome_decision(decide: Callable[..., object]) -> Callable[[Prediction, dict[str, Any], Actor], None]:
+    """An outcome form's data applied by `decide` (decisions.resolve or decisions.dispute)."""
+
+    def apply(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
+        decide(
+            obj,
+            outcome=data["outcome"],
+            reason=data["unresolvable_reason"],
+            note=data["note"],
+            evidence=data["evidence"],
+            known_on=data["known_on"],
+            actor=actor,
+            expected_version=data["version"],
+        )
+
+    return apply
 
 
 def _confirm(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
     decisions.confirm(
         obj, note=data["note"], evidence=data["evidence"], actor=actor, expected_version=data["version"]
-    )
-
-
-def _dispute(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
-    decisions.dispute(
-        obj,
-        outcome=data["outcome"],
-        reason=data["unresolvable_reason"],
-        note=data["note"],
-        evidence=data["evidence"],
-        known_on=data["known_on"],
-        actor=actor,
-        expected_version=data["version"],
     )
 
 
@@ -95,7 +87,7 @@ def _reopen(obj: Prediction, data: dict[str, Any], actor: Actor) -> None:
 DECISIONS: dict[str, Decision] = {
     RESOLVE: Decision(
         form=OutcomeForm,
-        apply=_resolve,
+        apply=_outcome_decision(decisions.resolve),
         done=_resolved_words,
         what="an outcome",
     ),
@@ -109,7 +101,7 @@ DECISIONS: dict[str, Decision] = {
     ),
     DISPUTE: Decision(
         form=OutcomeForm,
-        apply=_dispute,
+        apply=_outcome_decision(decisions.dispute),
         done=lambda obj, data, _: f"Disputed the proposed outcome of “{obj}”: a third reviewer settles it.",
         what="a dispute",
     ),
