@@ -48,7 +48,7 @@ from .models import (
     Topic,
     data_version,
 )
-from .paging import KeysetPage, keyset_page
+from .paging import KeysetPage, cursor_rows, keyset_page
 from .scorecard import partial_credit, speaker_context, stances_taken
 from .tallies import most_predicted
 from .transitions import settlement
@@ -139,7 +139,9 @@ SCORECARD_TABS = {
 }
 
 
-def scorecard_page(request: HttpRequest, tab: Tab, filters: Filters, page: str) -> HttpResponse:
+def scorecard_page(
+    request: HttpRequest, tab: Tab, filters: Filters, page: tuple[str, str] | None
+) -> HttpResponse:
     speaker, source = filters.speaker_obj, filters.source_obj
     # From the parsed filters, as the cache key is: the cached page is shared by every
     # request that differs only in other parameters, so none of theirs may show in it.
@@ -162,7 +164,7 @@ def scorecard_page(request: HttpRequest, tab: Tab, filters: Filters, page: str) 
         **tab.context(filters),
     }
     if tab.paged:
-        context["page"] = Paginator(context[tab.paged], PAGE_SIZE).get_page(page)
+        context["page"] = Paginator(context[tab.paged], PAGE_SIZE).get_page(page and page[1])
     if tab.name == "scorecard-all-speakers":  # the chart and the legend of this page's rows
         rows = context["page"].object_list
         context["speaker_chart"] = figures.speaker_chart(rows)
@@ -184,20 +186,15 @@ def topic_links(request: HttpRequest, canonical_query: list[tuple[str, str]]) ->
     }
 
 
-def coming_due_page(filters: Filters, after: str) -> KeysetPage:
-    """PAGE_SIZE open predictions in the order they come up for review, after the cursor `after`."""
-    key = keyset.decode(after) if after else None
-    rows = list(figures.coming_due(filters.apply(Prediction.objects.all()), key)[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    last = rows[-1] if rows else None
-    return KeysetPage(
-        object_list=rows,
-        previous=None,
-        next=keyset.encode((last.next_review, last.pk)) if more and last else None,
-        count=0,
-        here=("page", after) if after else None,
-    )
+def coming_due_page(filters: Filters, page: tuple[str, str] | None) -> KeysetPage:
+    """PAGE_SIZE open predictions in the order they come up for review, after or before the
+    cursor `page` (("after" or "before", cursor)), each way an index range on
+    `prediction_next_review`, with the cursors of the pages either side."""
+    after = page[1] if page and page[0] == "after" else None
+    before = page[1] if page and page[0] == "before" else None
+    coming = figures.coming_due(filters.apply(Prediction.objects.all()))
+    rows, previous, following = cursor_rows(coming, after, before, PAGE_SIZE, "next_review")
+    return KeysetPage(object_list=rows, previous=previous, next=following, count=0, here=page)
 
 
 def fresh_only(request: HttpRequest) -> bool:
@@ -206,22 +203,28 @@ def fresh_only(request: HttpRequest) -> bool:
     return request.user.is_authenticated
 
 
-def page_parameter(request: HttpRequest, tab: Tab) -> str:
-    """The tab's `?page=` as the cache key and the page read it: a page number where the tab
-    pages a list, a cursor on "Coming due", nothing elsewhere (where it changes nothing)."""
-    value = request.GET.get("page", "")[:100]
+def page_parameter(request: HttpRequest, tab: Tab) -> tuple[str, str] | None:
+    """The tab's page as the cache key and the page read it, (parameter, value): a `?page=`
+    number where the tab pages a list, an `?after=` or `?before=` cursor on "Coming due"
+    (an older link's `?page=` cursor read as `after`), None elsewhere (where it changes
+    nothing) and for the first page."""
     if tab.name == "scorecard-coming-due":
-        try:
-            keyset.decode(value) if value else None
-        except ValueError:
-            raise FilterError("page", value, "not a page this site gave out") from None
-        return value
-    if tab.paged:
-        return value if value.isdigit() else ""
-    return ""
+        for name, direction in (("before", "before"), ("after", "after"), ("page", "after")):
+            value = request.GET.get(name, "")[:100]
+            if value:
+                try:
+                    keyset.decode(value)
+                except ValueError:
+                    raise FilterError(name, value, "not a page this site gave out") from None
+                return direction, value
+        return None
+    value = request.GET.get("page", "")[:100]
+    if tab.paged and value.isdigit():
+        return "page", value
+    return None
 
 
-def scorecard_key(path: str, filters: Filters, page: str = "") -> str:
+def scorecard_key(path: str, filters: Filters, page: tuple[str, str] | None = None) -> str:
     """The cache key of a scorecard page: its path, its own filters as parsed and its page,
     and nothing else: any other parameter (a campaign tag, a random one per request) changes
     nothing on the page, so it must not buy a fresh render."""
