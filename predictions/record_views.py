@@ -78,6 +78,8 @@ def record(request: HttpRequest) -> HttpResponse:
         "query": query,
         "page": page,
         "page_query": urlencode(query.query_items()),
+        # The selection as parsed, and the cursor: a tracking tag is no part of the page.
+        "canonical_query": [*query.query_items(), *([page.here] if page.here else [])],
         "topics": Topic.objects.order_by("name"),
         "speakers": speaker_choices(query),
         "sources": Source.objects.order_by("-published_on", "title").values_list("slug", "title")[:100],
@@ -126,5 +128,10 @@ def _within_page(request: HttpRequest, name: str, chosen: Source | Topic, filter
         page = page_of(request, filters.apply(Prediction.objects.all()))
     except FilterError as error:
         return refused(request, error, request.path)
-    context = {name: chosen, "page": page, **cached_within(filters, name)}
+    context = {
+        name: chosen,
+        "page": page,
+        "canonical_query": [page.here] if page.here else [],
+        **cached_within(filters, name),
+    }
     return render(request, f"predictions/{name}_detail.html", context)

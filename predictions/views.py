@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -145,7 +145,7 @@ def scorecard_page(
     speaker, source = filters.speaker_obj, filters.source_obj
     # From the parsed filters, as the cache key is: the cached page is shared by every
     # request that differs only in other parameters, so none of theirs may show in it.
-    canonical_query = [
+    kept = [
         (name, getattr(filters, name))
         for name in CANONICAL_PARAMS
         if name in SCORECARD_FILTERS and getattr(filters, name)
@@ -156,11 +156,10 @@ def scorecard_page(
         "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
         "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
-        "canonical_query": canonical_query,
-        "filter_query": urlencode(canonical_query),
+        "filter_query": urlencode(kept),
         "tabs": SCORECARD_TABS.values(),
         "tab": tab,
-        **topic_links(request, canonical_query),
+        **topic_links(request, kept),
         **tab.context(filters),
     }
     if tab.paged:
@@ -171,13 +170,24 @@ def scorecard_page(
         context["page_inferred"] = any(row.inferred for row in rows)
     if tab.name == "scorecard-coming-due":
         context["page"] = coming_due_page(filters, page)
+    context["canonical_query"] = kept + shown_page(context.get("page"))
     return render(request, f"predictions/{tab.template}", context)
 
 
-def topic_links(request: HttpRequest, canonical_query: list[tuple[str, str]]) -> dict[str, object]:
+def shown_page(page: Page | KeysetPage | None) -> list[tuple[str, str]]:
+    """The parameter of the page shown, for its canonical link: the number a numbered page
+    has (past the end, the last; none for the first), a cursor page's own cursor."""
+    if isinstance(page, KeysetPage):
+        return [page.here] if page.here else []
+    if page is not None and page.number > 1:
+        return [("page", str(page.number))]
+    return []
+
+
+def topic_links(request: HttpRequest, kept: list[tuple[str, str]]) -> dict[str, object]:
     """What `_topic_links.html` needs: the topics, and this page's address with its other
     filters (a topic link adds its own; "all topics" drops it; a page number is dropped)."""
-    others = [(name, value) for name, value in canonical_query if name not in ("topic", "page")]
+    others = [(name, value) for name, value in kept if name not in ("topic", "page")]
     query = urlencode(others)
     return {
         "topics": Topic.objects.order_by("name"),
@@ -339,12 +349,16 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     except FilterError as error:
         return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
     topic = [("topic", filters.topic)] if filters.topic else []
+    stance_page = Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page"))
+    stances = [("stances_page", str(stance_page.number))] if stance_page.number > 1 else []
     context = {
         "speaker": speaker,
         "page": page,
-        "page_query": urlencode([*topic, *([page.here] if page.here else [])]),
+        "page_query": urlencode([*topic, *shown_page(page)]),
         "topic_query": urlencode(topic),
-        "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
+        # What makes this page: the topic, the cursor, the stances' page; no other parameter.
+        "canonical_query": [*topic, *shown_page(page), *stances],
+        "stance_page": stance_page,
         "filter_value": slug or UNATTRIBUTED,
         "filters": filters,
         "topics": Topic.objects.order_by("name"),
@@ -399,5 +413,7 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim_review": claim_review(prediction, [row.event for row in history]),
         # Readers' challenges, only once a reviewer answered them (challenges.py).
         "challenges": prediction.challenges.answered().order_by("created_at", "id"),
+        # A prediction's page is its path: no parameter makes another.
+        "canonical_query": [],
     }
     return render(request, "predictions/prediction_detail.html", context)
