@@ -335,7 +335,7 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     """A speaker's record, or (speaker None) the predictions said on the panel."""
     slug = speaker.slug if speaker else None
     try:
-        # ?topic=: their record within one topic (filtering.py; the stances stay whole).
+        # ?topic=: their record within one topic (filtering.py), their stances too.
         filters = parse(
             {"speaker": slug or UNATTRIBUTED, "topic": request.GET.get("topic")}, ("speaker", "topic")
         )
@@ -349,7 +349,15 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     except FilterError as error:
         return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
     topic = [("topic", filters.topic)] if filters.topic else []
-    stance_page = Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page"))
+    label = speaker.name if speaker else UNATTRIBUTED_LABEL
+    record = speaker_context(filters, label)
+    # Within a topic, the stances on that topic's predictions: the figure of own predictions
+    # and stances together then adds like to like (speaker_context counts every stance).
+    stances = stances_taken(slug)
+    if filters.topic_obj is not None:
+        stances = stances.filter(prediction__topics=filters.topic_obj)
+        record["stance_row"] = next(iter(figures.stance_rows(stances, {slug: record["tally"]})), None)
+    stance_page = Paginator(stances, PAGE_SIZE).get_page(request.GET.get("stances_page"))
     stances = [("stances_page", str(stance_page.number))] if stance_page.number > 1 else []
     context = {
         "speaker": speaker,
@@ -362,7 +370,7 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
         "filter_value": slug or UNATTRIBUTED,
         "filters": filters,
         "topics": Topic.objects.order_by("name"),
-        **speaker_context(filters, speaker.name if speaker else UNATTRIBUTED_LABEL),
+        **record,
     }
     return render(request, "predictions/speaker.html", context)
 
