@@ -4,6 +4,7 @@ SQLite (with django-q2's ORM broker) when DATABASE_URL is unset, PostgreSQL thro
 psycopg 3 when it is set. Production (DEBUG=False) refuses to start without SECRET_KEY.
 """
 
+import ipaddress
 import os
 import re
 import sys
@@ -417,10 +418,27 @@ LOGGING = {
 # Public forms, counted per client address (predictions/follow_views.py, challenge_views.py).
 FOLLOW_RATE = os.environ.get("FOLLOW_RATE", "5/h")
 CHALLENGE_RATE = os.environ.get("CHALLENGE_RATE", "3/h")
-# Evidence archiving (predictions/archiving.py): an external copy too, off by default.
+# Evidence archiving (predictions/archiving.py): an external copy too, off by default, asked
+# of ARCHIVE_EXTERNAL_ENDPOINT + the link; ARCHIVE_ALLOWED_NETWORKS lets the fetcher reach
+# these networks although they are private (the tests' 127.0.0.1; empty in production).
 ARCHIVE_EXTERNAL = envbool("ARCHIVE_EXTERNAL", "False")
 ARCHIVE_EXTERNAL_ENDPOINT = os.environ.get("ARCHIVE_EXTERNAL_ENDPOINT", "https://web.archive.org/save/")
-ARCHIVE_ALLOWED_NETWORKS = [n for n in os.environ.get("ARCHIVE_ALLOWED_NETWORKS", "").split(",") if n.strip()]
+if not ARCHIVE_EXTERNAL_ENDPOINT.startswith(("http://", "https://")):
+    fail(
+        f"ARCHIVE_EXTERNAL_ENDPOINT must be an http:// or https:// address, not {ARCHIVE_EXTERNAL_ENDPOINT!r}."
+    )
+ARCHIVE_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("ARCHIVE_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+for _network in ARCHIVE_ALLOWED_NETWORKS:
+    # Read here, not first at a fetch: a mistyped network would fail every archiving task.
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError:
+        fail(
+            "ARCHIVE_ALLOWED_NETWORKS must be networks separated by commas "
+            f"(such as 127.0.0.1/32,10.0.0.0/8), not {_network!r}."
+        )
 # How many reviewers settle an outcome (predictions/decisions.py): 1, one reviewer's decision
 # is the outcome; 2, a panel: it is proposed until a different reviewer confirms it, and a
 # different outcome from the second makes it disputed until a third reviewer settles it.

@@ -14,10 +14,12 @@ The fetch runs on the server, so it must never reach what only the server can re
 A fetch that fails is tried again later (ATTEMPTS in all, spaced RETRY_AFTER apart, by a
 one-off django-q2 schedule) and is shown as failed, with why, until then.
 
-`ARCHIVE_ALLOWED_NETWORKS` (a setting, empty by default) lets listed networks through the
-address check: the tests' local server uses it for 127.0.0.1 alone. `ARCHIVE_EXTERNAL`
-(off by default) also asks the Wayback Machine's Save Page Now for a copy and keeps its
-address (`ARCHIVE_EXTERNAL_ENDPOINT`, a stand-in server in the tests).
+`ARCHIVE_ALLOWED_NETWORKS` (a setting from the environment, empty by default, each network
+checked at start-up) lets listed networks through the address check: the tests' local
+server uses it for 127.0.0.1 alone. `ARCHIVE_EXTERNAL` (off by default) also asks the
+Wayback Machine's Save Page Now for a copy and keeps its address
+(`ARCHIVE_EXTERNAL_ENDPOINT`, a stand-in server in the tests). config/settings.py holds
+their defaults; docs/operating.md lists them.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class Fetched:
 
 
 def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(n) for n in getattr(settings, "ARCHIVE_ALLOWED_NETWORKS", [])]
+    return [ipaddress.ip_network(n) for n in settings.ARCHIVE_ALLOWED_NETWORKS]
 
 
 def public_address(host: str, port: int) -> str:
@@ -147,9 +149,8 @@ def fetch(url: str) -> Fetched:
 
 def external_copy(url: str) -> str:
     """Ask an external archive (Save Page Now) for a copy; its address, or "" when none."""
-    endpoint = getattr(settings, "ARCHIVE_EXTERNAL_ENDPOINT", "https://web.archive.org/save/")
     try:
-        answer = fetch(endpoint + url) if getattr(settings, "ARCHIVE_EXTERNAL", False) else None
+        answer = fetch(settings.ARCHIVE_EXTERNAL_ENDPOINT + url) if settings.ARCHIVE_EXTERNAL else None
     except Refused as error:
         logger.warning("The external archive kept no copy of %s: %s", url, error)
         return ""

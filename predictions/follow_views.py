@@ -68,14 +68,7 @@ def sign_up(request: HttpRequest, followed: following.Followed) -> HttpResponse:
     if request.method == "POST":
         verdict = throttle.hit("follow", throttle.client_address(request), FOLLOW_RATE)
         if not verdict.allowed:
-            response = message(
-                request,
-                "Too many sign-ups",
-                f"Too many sign-ups from your address: try again in {verdict.retry_after} seconds.",
-                status=429,
-            )
-            response["Retry-After"] = str(verdict.retry_after)
-            return response
+            return throttle.too_many(request, verdict.retry_after, "sign-ups", form="page")
         if form.is_valid():
             if not form.cleaned_data["website"]:
                 following.subscribe(form.cleaned_data["email"], followed)

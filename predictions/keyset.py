@@ -24,20 +24,25 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 Key = tuple[date, int]
 
 
-def after(rows: QuerySet, key: Key) -> QuerySet:
-    """The rows strictly after `key` in (due_on, id) order."""
+def after(rows: QuerySet, key: Key, day_field: str = "due_on") -> QuerySet:
+    """The rows strictly after `key` in (day_field, id) order: due_on, or an annotation such
+    as the coming-due page's next_review, whose index is on the same expression."""
     day, pk = key
-    return rows.filter(due_on__gte=day).filter(TupleGreaterThan(Tuple(F("due_on"), F("id")), (day, pk)))
+    return rows.filter(**{f"{day_field}__gte": day}).filter(
+        TupleGreaterThan(Tuple(F(day_field), F("id")), (day, pk))
+    )
 
 
-def before(rows: QuerySet, key: Key) -> QuerySet:
-    """The rows strictly before `key` in (due_on, id) order."""
+def before(rows: QuerySet, key: Key, day_field: str = "due_on") -> QuerySet:
+    """The rows strictly before `key` in (day_field, id) order."""
     day, pk = key
-    return rows.filter(due_on__lte=day).filter(TupleLessThan(Tuple(F("due_on"), F("id")), (day, pk)))
+    return rows.filter(**{f"{day_field}__lte": day}).filter(
+        TupleLessThan(Tuple(F(day_field), F("id")), (day, pk))
+    )
 
 
-def key_of(row: Any) -> Key:
-    return row.due_on, row.pk
+def key_of(row: Any, day_field: str = "due_on") -> Key:
+    return getattr(row, day_field), row.pk
 
 
 def encode(key: Key) -> str:

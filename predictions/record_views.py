@@ -1,6 +1,7 @@
 """The browsable record: `/predictions/` (every prediction, filtered, searched, paged by
 cursor), `/sources/` and a source's page, `/topics/` and a topic's page, each of the last
-two with its own scorecard (per-speaker totals and calibration, `record.within`).
+two with its own scorecard (per-speaker totals and calibration, `record.within`); the
+topics' counts on `/topics/` are kept under the data version too.
 
 Every page's queries are a constant number whatever the size of the table: one page of
 rows by keyset (`paging.py`) with their speaker and source joined and their topics in one
@@ -78,6 +79,8 @@ def record(request: HttpRequest) -> HttpResponse:
         "query": query,
         "page": page,
         "page_query": urlencode(query.query_items()),
+        # The selection as parsed, and the cursor: a tracking tag is no part of the page.
+        "canonical_query": [*query.query_items(), *([page.here] if page.here else [])],
         "topics": Topic.objects.order_by("name"),
         "speakers": speaker_choices(query),
         "sources": Source.objects.order_by("-published_on", "title").values_list("slug", "title")[:100],
@@ -110,8 +113,28 @@ def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def topic_list(request: HttpRequest) -> HttpResponse:
-    topics = Topic.objects.annotate(n=Count("predictions")).order_by("name")
-    return render(request, "predictions/topic_list.html", {"topics": topics})
+    return render(request, "predictions/topic_list.html", {"topics": topic_counts()})
+
+
+def topic_counts() -> list[dict[str, Any]]:
+    """Every topic with how many predictions it holds, by name, kept under the data version:
+    a topic has no tally, so this is a GROUP BY over the through table's every row (its
+    cost at 100,000 and 1,000,000 predictions: docs/operating.md), paid once per write
+    instead of once per view. A topic or a prediction's topics changing changes the
+    version (migration 0017). Read before the count, a version can only be older than the
+    counts kept under it, never newer."""
+    token, _ = data_version()
+    key = "topics:counts"
+    found = caching.get(key, token)
+    if found is not None:
+        return found
+    topics = list(
+        Topic.objects.annotate(n=Count("predictions"))
+        .order_by("name")
+        .values("slug", "name", "description", "n")
+    )
+    caching.set(key, topics, WITHIN_CACHE_SECONDS, token)
+    return topics
 
 
 @require_safe
@@ -126,5 +149,10 @@ def _within_page(request: HttpRequest, name: str, chosen: Source | Topic, filter
         page = page_of(request, filters.apply(Prediction.objects.all()))
     except FilterError as error:
         return refused(request, error, request.path)
-    context = {name: chosen, "page": page, **cached_within(filters, name)}
+    context = {
+        name: chosen,
+        "page": page,
+        "canonical_query": [page.here] if page.here else [],
+        **cached_within(filters, name),
+    }
     return render(request, f"predictions/{name}_detail.html", context)

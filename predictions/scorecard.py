@@ -185,8 +185,21 @@ def coming_due(
     return rows.order_by("next_review", "id")
 
 
-def recently_resolved(predictions: QuerySet[Prediction]) -> QuerySet[Prediction]:
-    return predictions.resolved().select_related("speaker").order_by("-resolved_at", "-id")[:COMING_DUE]
+def recently_resolved(predictions: QuerySet[Prediction]) -> list[Prediction]:
+    """The last COMING_DUE outcomes by when they became known, then when they were recorded:
+    an outcome recorded today that was known last spring is not news. Outcomes recorded
+    before outcomes said when they became known (known_on empty) follow, latest recorded
+    first, read only when fewer than COMING_DUE say it. Each is a backward walk of the
+    index `prediction_recently_known` (migration 0019), no sort: the known ones over its
+    dates, the others over its NULLs (an index has no NULLS LAST on SQLite, so the two
+    parts are two queries rather than one ORDER BY ... NULLS LAST)."""
+    # The same ORDER BY for both, known_on first although it is NULL throughout the second
+    # part: PostgreSQL then reads the index in its order ("IS NULL" alone would be a sort).
+    resolved = predictions.resolved().select_related("speaker").order_by("-known_on", "-resolved_at", "-id")
+    latest = list(resolved.filter(known_on__isnull=False)[:COMING_DUE])
+    if len(latest) < COMING_DUE:
+        latest += resolved.filter(known_on__isnull=True)[: COMING_DUE - len(latest)]
+    return latest
 
 
 def ranked_speakers(filters: Filters, credit: float) -> tuple[list[SpeakerTallies], dict[str, Tally]]:

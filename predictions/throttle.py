@@ -15,16 +15,18 @@ timestamps.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from . import caching
 
@@ -75,6 +77,32 @@ def hit(scope: str, ident: str, rate: str, now: float | None = None) -> Verdict:
     return Verdict(allowed=count is None or count <= limit, retry_after=retry_after)
 
 
+def too_many(
+    request: HttpRequest,
+    retry_after: int,
+    what: str = "requests",
+    *,
+    form: Literal["text", "json", "page"] = "text",
+    note: str = "",
+) -> HttpResponse:
+    """The one answer to a client past its count: 429, Retry-After the seconds until the
+    window ends, and a body that says how long, in the form the client reads: plain text
+    (a calendar), the API's JSON error ({"detail": ...}), or a page (a form; `note` adds what
+    became of what was sent)."""
+    text = f"Too many {what} from your address: try again in {retry_after} second{'s' if retry_after != 1 else ''}."
+    if form == "json":
+        response = HttpResponse(
+            json.dumps({"detail": text}), status=429, content_type="application/json; charset=utf-8"
+        )
+    elif form == "page":
+        context = {"title": f"Too many {what}", "text": f"{text} {note}".strip()}
+        response = render(request, "predictions/message.html", context, status=429)
+    else:
+        response = HttpResponse(f"{text}\n", status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def throttled(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """A view decorator: past `settings.API_ANON_RATE` in `scope`, a 429 with Retry-After."""
 
@@ -83,13 +111,7 @@ def throttled(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             verdict = hit(scope, client_address(request), settings.API_ANON_RATE)
             if not verdict.allowed:
-                response = HttpResponse(
-                    f"Too many requests; try again in {verdict.retry_after} seconds.\n",
-                    status=429,
-                    content_type="text/plain; charset=utf-8",
-                )
-                response["Retry-After"] = str(verdict.retry_after)
-                return response
+                return too_many(request, verdict.retry_after)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -48,7 +48,7 @@ from .models import (
     Topic,
     data_version,
 )
-from .paging import KeysetPage, keyset_page
+from .paging import KeysetPage, cursor_rows, keyset_page
 from .scorecard import partial_credit, speaker_context, stances_taken
 from .tallies import most_predicted
 from .transitions import settlement
@@ -139,11 +139,13 @@ SCORECARD_TABS = {
 }
 
 
-def scorecard_page(request: HttpRequest, tab: Tab, filters: Filters, page: str) -> HttpResponse:
+def scorecard_page(
+    request: HttpRequest, tab: Tab, filters: Filters, page: tuple[str, str] | None
+) -> HttpResponse:
     speaker, source = filters.speaker_obj, filters.source_obj
     # From the parsed filters, as the cache key is: the cached page is shared by every
     # request that differs only in other parameters, so none of theirs may show in it.
-    canonical_query = [
+    kept = [
         (name, getattr(filters, name))
         for name in CANONICAL_PARAMS
         if name in SCORECARD_FILTERS and getattr(filters, name)
@@ -154,28 +156,38 @@ def scorecard_page(request: HttpRequest, tab: Tab, filters: Filters, page: str) 
         "sources": picker_choices("source", source and (source.slug, source.title)),
         "unattributed_value": UNATTRIBUTED,
         "attribution_choices": [(ATTESTED_VALUE, ATTESTED_LABEL), *Attribution.choices],
-        "canonical_query": canonical_query,
-        "filter_query": urlencode(canonical_query),
+        "filter_query": urlencode(kept),
         "tabs": SCORECARD_TABS.values(),
         "tab": tab,
-        **topic_links(request, canonical_query),
+        **topic_links(request, kept),
         **tab.context(filters),
     }
     if tab.paged:
-        context["page"] = Paginator(context[tab.paged], PAGE_SIZE).get_page(page)
+        context["page"] = Paginator(context[tab.paged], PAGE_SIZE).get_page(page and page[1])
     if tab.name == "scorecard-all-speakers":  # the chart and the legend of this page's rows
         rows = context["page"].object_list
         context["speaker_chart"] = figures.speaker_chart(rows)
         context["page_inferred"] = any(row.inferred for row in rows)
     if tab.name == "scorecard-coming-due":
         context["page"] = coming_due_page(filters, page)
+    context["canonical_query"] = kept + shown_page(context.get("page"))
     return render(request, f"predictions/{tab.template}", context)
 
 
-def topic_links(request: HttpRequest, canonical_query: list[tuple[str, str]]) -> dict[str, object]:
+def shown_page(page: Page | KeysetPage | None) -> list[tuple[str, str]]:
+    """The parameter of the page shown, for its canonical link: the number a numbered page
+    has (past the end, the last; none for the first), a cursor page's own cursor."""
+    if isinstance(page, KeysetPage):
+        return [page.here] if page.here else []
+    if page is not None and page.number > 1:
+        return [("page", str(page.number))]
+    return []
+
+
+def topic_links(request: HttpRequest, kept: list[tuple[str, str]]) -> dict[str, object]:
     """What `_topic_links.html` needs: the topics, and this page's address with its other
     filters (a topic link adds its own; "all topics" drops it; a page number is dropped)."""
-    others = [(name, value) for name, value in canonical_query if name not in ("topic", "page")]
+    others = [(name, value) for name, value in kept if name not in ("topic", "page")]
     query = urlencode(others)
     return {
         "topics": Topic.objects.order_by("name"),
@@ -184,20 +196,15 @@ def topic_links(request: HttpRequest, canonical_query: list[tuple[str, str]]) ->
     }
 
 
-def coming_due_page(filters: Filters, after: str) -> KeysetPage:
-    """PAGE_SIZE open predictions in the order they come up for review, after the cursor `after`."""
-    key = keyset.decode(after) if after else None
-    rows = list(figures.coming_due(filters.apply(Prediction.objects.all()), key)[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    last = rows[-1] if rows else None
-    return KeysetPage(
-        object_list=rows,
-        previous=None,
-        next=keyset.encode((last.next_review, last.pk)) if more and last else None,
-        count=0,
-        here=("page", after) if after else None,
-    )
+def coming_due_page(filters: Filters, page: tuple[str, str] | None) -> KeysetPage:
+    """PAGE_SIZE open predictions in the order they come up for review, after or before the
+    cursor `page` (("after" or "before", cursor)), each way an index range on
+    `prediction_next_review`, with the cursors of the pages either side."""
+    after = page[1] if page and page[0] == "after" else None
+    before = page[1] if page and page[0] == "before" else None
+    coming = figures.coming_due(filters.apply(Prediction.objects.all()))
+    rows, previous, following = cursor_rows(coming, after, before, PAGE_SIZE, "next_review")
+    return KeysetPage(object_list=rows, previous=previous, next=following, count=0, here=page)
 
 
 def fresh_only(request: HttpRequest) -> bool:
@@ -206,22 +213,28 @@ def fresh_only(request: HttpRequest) -> bool:
     return request.user.is_authenticated
 
 
-def page_parameter(request: HttpRequest, tab: Tab) -> str:
-    """The tab's `?page=` as the cache key and the page read it: a page number where the tab
-    pages a list, a cursor on "Coming due", nothing elsewhere (where it changes nothing)."""
-    value = request.GET.get("page", "")[:100]
+def page_parameter(request: HttpRequest, tab: Tab) -> tuple[str, str] | None:
+    """The tab's page as the cache key and the page read it, (parameter, value): a `?page=`
+    number where the tab pages a list, an `?after=` or `?before=` cursor on "Coming due"
+    (an older link's `?page=` cursor read as `after`), None elsewhere (where it changes
+    nothing) and for the first page."""
     if tab.name == "scorecard-coming-due":
-        try:
-            keyset.decode(value) if value else None
-        except ValueError:
-            raise FilterError("page", value, "not a page this site gave out") from None
-        return value
-    if tab.paged:
-        return value if value.isdigit() else ""
-    return ""
+        for name, direction in (("before", "before"), ("after", "after"), ("page", "after")):
+            value = request.GET.get(name, "")[:100]
+            if value:
+                try:
+                    keyset.decode(value)
+                except ValueError:
+                    raise FilterError(name, value, "not a page this site gave out") from None
+                return direction, value
+        return None
+    value = request.GET.get("page", "")[:100]
+    if tab.paged and value.isdigit():
+        return "page", value
+    return None
 
 
-def scorecard_key(path: str, filters: Filters, page: str = "") -> str:
+def scorecard_key(path: str, filters: Filters, page: tuple[str, str] | None = None) -> str:
     """The cache key of a scorecard page: its path, its own filters as parsed and its page,
     and nothing else: any other parameter (a campaign tag, a random one per request) changes
     nothing on the page, so it must not buy a fresh render."""
@@ -322,7 +335,7 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     """A speaker's record, or (speaker None) the predictions said on the panel."""
     slug = speaker.slug if speaker else None
     try:
-        # ?topic=: their record within one topic (filtering.py; the stances stay whole).
+        # ?topic=: their record within one topic (filtering.py), their stances too.
         filters = parse(
             {"speaker": slug or UNATTRIBUTED, "topic": request.GET.get("topic")}, ("speaker", "topic")
         )
@@ -336,16 +349,28 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     except FilterError as error:
         return HttpResponse(f"{error}; start at {request.path}\n", status=400, content_type="text/plain")
     topic = [("topic", filters.topic)] if filters.topic else []
+    label = speaker.name if speaker else UNATTRIBUTED_LABEL
+    record = speaker_context(filters, label)
+    # Within a topic, the stances on that topic's predictions: the figure of own predictions
+    # and stances together then adds like to like (speaker_context counts every stance).
+    stances = stances_taken(slug)
+    if filters.topic_obj is not None:
+        stances = stances.filter(prediction__topics=filters.topic_obj)
+        record["stance_row"] = next(iter(figures.stance_rows(stances, {slug: record["tally"]})), None)
+    stance_page = Paginator(stances, PAGE_SIZE).get_page(request.GET.get("stances_page"))
+    stances = [("stances_page", str(stance_page.number))] if stance_page.number > 1 else []
     context = {
         "speaker": speaker,
         "page": page,
-        "page_query": urlencode([*topic, *([page.here] if page.here else [])]),
+        "page_query": urlencode([*topic, *shown_page(page)]),
         "topic_query": urlencode(topic),
-        "stance_page": Paginator(stances_taken(slug), PAGE_SIZE).get_page(request.GET.get("stances_page")),
+        # What makes this page: the topic, the cursor, the stances' page; no other parameter.
+        "canonical_query": [*topic, *shown_page(page), *stances],
+        "stance_page": stance_page,
         "filter_value": slug or UNATTRIBUTED,
         "filters": filters,
         "topics": Topic.objects.order_by("name"),
-        **speaker_context(filters, speaker.name if speaker else UNATTRIBUTED_LABEL),
+        **record,
     }
     return render(request, "predictions/speaker.html", context)
 
@@ -396,5 +421,7 @@ def prediction_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "claim_review": claim_review(prediction, [row.event for row in history]),
         # Readers' challenges, only once a reviewer answered them (challenges.py).
         "challenges": prediction.challenges.answered().order_by("created_at", "id"),
+        # A prediction's page is its path: no parameter makes another.
+        "canonical_query": [],
     }
     return render(request, "predictions/prediction_detail.html", context)

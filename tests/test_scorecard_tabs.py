@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from predictions import caching
+from predictions import caching, keyset
 from predictions.models import Source, Speaker, Status
 from predictions.scorecard import TOP_SPEAKERS
 from predictions.views import PAGE_SIZE, SCORECARD_TABS
@@ -147,8 +147,8 @@ def test_coming_due_lists_every_open_prediction_by_cursor(make_prediction) -> No
     expected = [made[0].pk, made[1].pk, deferred.pk, *(p.pk for p in made[2:])]
     first = Client().get("/scorecard/coming-due/")
     assert [p.pk for p in first.context["page"].object_list] == expected[:PAGE_SIZE]
-    later = re.search(r'rel="next" href="\?page=([\w-]+)"', first.content.decode()).group(1)
-    second = Client().get(f"/scorecard/coming-due/?page={later}")
+    later = re.search(r'rel="next" href="\?after=([\w-]+)"', first.content.decode()).group(1)
+    second = Client().get(f"/scorecard/coming-due/?after={later}")
     assert [p.pk for p in second.context["page"].object_list] == expected[PAGE_SIZE:]
     assert 'rel="next"' not in second.content.decode()
     assert 'href="/scorecard/coming-due/">First page</a>' in second.content.decode()
@@ -156,9 +156,10 @@ def test_coming_due_lists_every_open_prediction_by_cursor(make_prediction) -> No
 
 def test_a_coming_due_cursor_not_given_out_here_is_a_400_naming_it(make_prediction) -> None:
     make_prediction()
-    response = Client().get("/scorecard/coming-due/?page=nonsense!")
-    assert response.status_code == 400
-    assert "page" in response.content.decode()
+    for name in ("after", "before", "page"):
+        response = Client().get(f"/scorecard/coming-due/?{name}=nonsense!")
+        assert response.status_code == 400
+        assert name in response.content.decode()
 
 
 def test_a_page_number_past_the_end_shows_the_last_page_and_a_word_the_first(many_speakers) -> None:
@@ -166,3 +167,35 @@ def test_a_page_number_past_the_end_shows_the_last_page_and_a_word_the_first(man
     for query, expected in first.items():
         html = Client().get(f"/scorecard/speakers/{query}").content.decode()
         assert names(html, "by-speaker")[0] == expected, query
+
+
+def test_coming_due_pages_back_to_the_page_before_by_cursor(make_prediction) -> None:
+    start = date(2027, 1, 1)
+    made = [make_prediction(due_on=start + timedelta(days=n)) for n in range(2 * PAGE_SIZE + 3)]
+    expected = [p.pk for p in made]
+    client = Client()
+    html = client.get("/scorecard/coming-due/").content.decode()
+    assert 'rel="prev"' not in html
+    for _ in range(2):  # to the third page
+        later = re.search(r'rel="next" href="\?after=([\w-]+)"', html).group(1)
+        third = client.get(f"/scorecard/coming-due/?after={later}")
+        html = third.content.decode()
+    assert [p.pk for p in third.context["page"].object_list] == expected[2 * PAGE_SIZE :]
+    # Earlier, from the third page: the second page's rows, then the first's, then no further.
+    earlier = re.search(r'rel="prev" href="\?before=([\w-]+)"', html).group(1)
+    second = client.get(f"/scorecard/coming-due/?before={earlier}")
+    assert [p.pk for p in second.context["page"].object_list] == expected[PAGE_SIZE : 2 * PAGE_SIZE]
+    html = second.content.decode()
+    assert re.search(r'rel="next" href="\?after=([\w-]+)"', html)
+    earlier = re.search(r'rel="prev" href="\?before=([\w-]+)"', html).group(1)
+    first = client.get(f"/scorecard/coming-due/?before={earlier}")
+    assert [p.pk for p in first.context["page"].object_list] == expected[:PAGE_SIZE]
+    assert 'rel="prev"' not in first.content.decode()
+
+
+def test_an_old_coming_due_link_by_page_cursor_still_pages_on(make_prediction) -> None:
+    start = date(2027, 1, 1)
+    made = [make_prediction(due_on=start + timedelta(days=n)) for n in range(PAGE_SIZE + 2)]
+    cursor = keyset.encode((made[PAGE_SIZE - 1].due_on, made[PAGE_SIZE - 1].pk))
+    response = Client().get(f"/scorecard/coming-due/?page={cursor}")
+    assert [p.pk for p in response.context["page"].object_list] == [p.pk for p in made[PAGE_SIZE:]]

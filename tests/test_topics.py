@@ -84,6 +84,19 @@ def test_the_topic_list_names_each_with_its_count(client: Client, hardware) -> N
     assert 'href="/topics/hardware/"' in html and "4 predictions" in html and "0 predictions" in html
 
 
+def test_the_topic_list_is_counted_once_per_data_version(client: Client, hardware, scored) -> None:
+    assert "4 predictions" in client.get("/topics/").content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/topics/").content.decode()
+    assert "4 predictions" in html and "0 predictions" in html
+    # Only the data version is read: the counts are the cached ones.
+    assert len(captured) == 1 and "dataversion" in captured[0]["sql"], captured.captured_queries
+    scored["ada-2"].topics.add(hardware)
+    assert "5 predictions" in client.get("/topics/").content.decode()
+    Topic.objects.create(slug="new", name="A new one")
+    assert 'href="/topics/new/"' in client.get("/topics/").content.decode()
+
+
 def test_adding_a_prediction_to_a_topic_changes_the_data_version(hardware, scored, client: Client) -> None:
     """The topic scorecard is cached under the data version: a change of a prediction's
     topics must make the page new."""

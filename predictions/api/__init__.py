@@ -15,12 +15,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import conditional_page
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import Throttled, ValidationError
 from ninja.throttling import BaseThrottle
 
 from .. import throttle
 from . import predictions, scorecard
-from .errors import BadParameter
+from .errors import BadParameter, too_many
 
 
 class AnonThrottle(BaseThrottle):
@@ -69,6 +69,9 @@ def bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
     detail = f"Invalid value for parameter {exc.parameter!r}: {exc}"
     return api.create_response(request, {"detail": detail, "parameter": exc.parameter}, status=400)
 
+
+# Past the throttle: the site's one 429 (throttle.too_many), saying when to come back.
+api.add_exception_handler(Throttled, too_many)
 
 api.add_router("", predictions.router)
 api.add_router("", scorecard.router)

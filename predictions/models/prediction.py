@@ -247,10 +247,12 @@ class Prediction(models.Model):
                 name="prediction_next_review",
                 condition=Q(status=Status.OPEN),
             ),
-            # The scorecard's "Recently resolved" (scorecard.recently_resolved), read backwards.
+            # The scorecard's "Recently resolved" (scorecard.recently_resolved), read backwards:
+            # the latest known outcomes, latest recorded first on a day, then those recorded
+            # before known_on existed (its NULLs, by resolved_at).
             models.Index(
-                fields=["resolved_at", "id"],
-                name="prediction_recently_resolved",
+                fields=["known_on", "resolved_at", "id"],
+                name="prediction_recently_known",
                 condition=Q(status=Status.RESOLVED),
             ),
             # The API's prediction list and the calendars: keyset pages on (due_on, id), so
