@@ -53,15 +53,9 @@ def challenge(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         verdict = throttle.hit("challenge", throttle.client_address(request), CHALLENGE_RATE)
         if not verdict.allowed:
-            response = render(
-                request,
-                "predictions/message.html",
-                {"title": "Too many challenges",
-                 "text": f"Too many from your address: try again in {verdict.retry_after} seconds. Nothing was saved."},
-                status=429,
-            )  # fmt: skip
-            response["Retry-After"] = str(verdict.retry_after)
-            return response
+            return throttle.too_many(
+                request, verdict.retry_after, "challenges", form="page", note="Nothing was saved."
+            )
         if form.is_valid():
             if not form.cleaned_data["website"]:
                 challenges.submit(

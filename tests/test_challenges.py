@@ -112,6 +112,11 @@ def test_the_robot_field_and_the_limit_write_nothing(client, held_up):
         assert contest(client, held_up).status_code == 200
     refused = contest(client, held_up)
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    # The one 429 (throttle.too_many), as a page that says how long and that nothing was kept.
+    html = refused.content.decode()
+    assert "<h1>Too many challenges</h1>" in html
+    assert f"Too many challenges from your address: try again in {refused['Retry-After']} seconds." in html
+    assert "Nothing was saved." in html
     assert Challenge.objects.count() == 2
 
 
