@@ -23,7 +23,7 @@ from django.utils import timezone
 from . import charts
 from .filtering import Filters
 from .links import speaker_url
-from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance, Status
+from .models import UNATTRIBUTED_LABEL, Attribution, Horizon, Prediction, Stance, Status, Topic
 from .scoring import (
     Accuracy,
     Stated,
@@ -366,20 +366,23 @@ def coming_due_context(filters: Filters) -> dict[str, Any]:
     return totals_context(ranked(filters, credit), credit)
 
 
-def stances_taken(slug: str | None) -> QuerySet[Stance]:
-    """The stances a speaker took (none for the panel), in the order of the predictions' due dates."""
+def stances_taken(slug: str | None, topic: Topic | None = None) -> QuerySet[Stance]:
+    """The stances a speaker took (none for the panel), on `topic`'s predictions when one is
+    given, in the order of the predictions' due dates."""
     if slug is None:
         return Stance.objects.none()
-    return (
-        Stance.objects.filter(speaker__slug=slug)
-        .select_related("speaker", "prediction__speaker", "prediction__source")
-        .order_by("prediction__due_on", "prediction_id")
+    stances = Stance.objects.filter(speaker__slug=slug)
+    if topic is not None:
+        stances = stances.filter(prediction__topics=topic)
+    return stances.select_related("speaker", "prediction__speaker", "prediction__source").order_by(
+        "prediction__due_on", "prediction_id"
     )
 
 
 def speaker_context(filters: Filters, label: str) -> dict[str, Any]:
     """A speaker's record (`filters` of one speaker, or of the panel's predictions): their
-    own predictions, and apart from them the stances they took on other people's."""
+    own predictions, and apart from them the stances they took on other people's (within
+    the filters' topic, as their own are, so the two add like to like)."""
     credit = partial_credit()
     slug = None if filters.unattributed else filters.speaker
     grouped = {row["horizon"]: row["tally"] for row in tallies(filters, ("horizon",))}
@@ -388,7 +391,7 @@ def speaker_context(filters: Filters, label: str) -> dict[str, Any]:
         for h in Horizon.values
     ]
     tally = total(grouped.values())
-    stance_row = next(iter(stance_rows(stances_taken(slug), {slug: tally})), None)
+    stance_row = next(iter(stance_rows(stances_taken(slug, filters.topic_obj), {slug: tally})), None)
     return {
         "label": label,
         "tally": tally,

@@ -351,12 +351,8 @@ def speaker_page(request: HttpRequest, speaker: Speaker | None) -> HttpResponse:
     topic = [("topic", filters.topic)] if filters.topic else []
     label = speaker.name if speaker else UNATTRIBUTED_LABEL
     record = speaker_context(filters, label)
-    # Within a topic, the stances on that topic's predictions: the figure of own predictions
-    # and stances together then adds like to like (speaker_context counts every stance).
-    stances = stances_taken(slug)
-    if filters.topic_obj is not None:
-        stances = stances.filter(prediction__topics=filters.topic_obj)
-        record["stance_row"] = next(iter(figures.stance_rows(stances, {slug: record["tally"]})), None)
+    # Within a topic, the stances on that topic's predictions, as speaker_context counts them.
+    stances = stances_taken(slug, filters.topic_obj)
     stance_page = Paginator(stances, PAGE_SIZE).get_page(request.GET.get("stances_page"))
     stances = [("stances_page", str(stance_page.number))] if stance_page.number > 1 else []
     context = {
