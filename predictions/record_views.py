@@ -16,7 +16,8 @@ import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_safe
 
 from . import caching
 from .filtering import FilterError, Filters
-from .models import Horizon, Outcome, Prediction, Source, Status, Topic, data_version
+from .models import Grain, Horizon, Outcome, Prediction, Source, Status, TallyRow, Topic, data_version
 from .paging import KeysetPage, keyset_page
 from .record import RecordQuery, parse_record, selected, within
 from .scorecard import partial_credit
@@ -101,8 +102,20 @@ def speaker_choices(query: RecordQuery) -> list[tuple[str, str]]:
 
 @require_safe
 def source_list(request: HttpRequest) -> HttpResponse:
-    sources = Source.objects.annotate(n=Count("predictions")).order_by("-published_on", "title")
-    return render(request, "predictions/source_list.html", {"sources": sources})
+    return render(request, "predictions/source_list.html", {"sources": source_counts()})
+
+
+def source_counts() -> QuerySet[Source]:
+    """Every source, newest first, with how many predictions it holds: read from the tally's
+    per-source rows (grain "sources", one per source and state, kept by the database's
+    triggers), so the list costs what the sources cost, not a count of every prediction."""
+    held = (
+        TallyRow.objects.filter(grain=Grain.SOURCES, source=OuterRef("pk"))
+        .values("source")
+        .annotate(total=Sum("n"))
+        .values("total")
+    )
+    return Source.objects.annotate(n=Coalesce(Subquery(held), 0)).order_by("-published_on", "title")
 
 
 @require_safe

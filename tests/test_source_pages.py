@@ -4,8 +4,11 @@ episode's predictions with its own scorecard, per-speaker totals within the sour
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from predictions.models import Source
 from tests.support import cells
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +41,13 @@ def test_the_source_list_names_each_with_its_count(client: Client, scored) -> No
     html = client.get("/sources/").content.decode()
     assert 'href="/sources/test-podcast/"' in html and "10 predictions" in html
     assert 'href="/sources/other-talk/"' in html and "1 prediction<" in html
+
+
+def test_the_source_list_counts_from_the_tally_not_the_predictions(client: Client, scored) -> None:
+    """Its counts are the tally's per-source rows (every state summed), so the list never
+    reads the predictions table; a source with none says 0."""
+    Source.objects.create(slug="empty-one", title="Nothing said", kind="talk", published_on="2026-01-02")
+    with CaptureQueriesContext(connection) as seen:
+        html = client.get("/sources/").content.decode()
+    assert "10 predictions" in html and "1 prediction<" in html and "0 predictions" in html
+    assert not [q["sql"] for q in seen.captured_queries if '"predictions_prediction"' in q["sql"]]
