@@ -43,10 +43,25 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import CharField, Expression, F, Field, Model, QuerySet, Value
 from django.db.models.expressions import Case, When
+from django.db.models.functions import Coalesce
 
 from .actors import REDACTED_REVIEWER, ROLES
-from .export_schema import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
-from .exporting import EMPTY_EVENT, PREDICTION_PREFIX, ExportFilters, _events, _without_history
+from .export_schema import (
+    CSV_RISKY_FIRST,
+    EXPORT_COLUMNS,
+    EXPORT_FIELDS,
+    EXPORT_SCHEMA_VERSION,
+    TOPIC_NAMES_PATH,
+    TOPICS_PATH,
+)
+from .exporting import (
+    EMPTY_EVENT,
+    PREDICTION_PREFIX,
+    ExportFilters,
+    TopicsOf,
+    _events,
+    _without_history,
+)
 from .models import Event
 
 # First characters as code points: ascii() and an integer list are the cheapest test
@@ -138,11 +153,28 @@ def _actor(public: bool) -> Any:
     )
 
 
+# The topics' cell: the slugs in code point order (the ORM path's sorted()), the injection
+# rule on the joined text (PostgreSQL computes the one aggregate once), NULL for none.
+_TOPICS_SORTED = "string_agg({slug}, ' ' ORDER BY {slug} COLLATE \"C\")"
+_TOPICS_CELL = f"CASE WHEN ascii({_TOPICS_SORTED}) IN ({_RISKY}) THEN {_QUOTE} || {_TOPICS_SORTED} ELSE {_TOPICS_SORTED} END"
+
+
+# The names, in the slugs' order, as a JSON list (the JSON Lines' own text); NULL for none.
+_NAMES_JSON = "'[' || string_agg(to_json({name})::text, ',' ORDER BY {slug} COLLATE \"C\") || ']'"
+_TOPICS_JSON = "'[' || string_agg(to_json({slug})::text, ',' ORDER BY {slug} COLLATE \"C\") || ']'"
+
+
+def _topics_cell(prediction: str, path: str) -> TopicsOf:
+    return TopicsOf(F(prediction), _TOPICS_CELL if path == TOPICS_PATH else _NAMES_JSON)
+
+
 def _event_cells(public: bool) -> dict[str, Any]:
     cells: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
             cells[name] = Value(str(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            cells[name] = _topics_cell("prediction_id", path)
         elif name == "actor":
             cells[name] = _actor(public)
         else:
@@ -156,6 +188,8 @@ def _prediction_cells() -> dict[str, Any]:
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
             cells[name] = Value(str(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            cells[name] = _topics_cell("id", path)
         elif path.startswith(PREDICTION_PREFIX):
             cells[name] = Cell(F(path.removeprefix(PREDICTION_PREFIX)), _kind(path))
         else:
@@ -336,11 +370,19 @@ def _json_member(name: str, path: str, kind: str) -> Any:
     return JsonValue(F(path), kind, '""' if name == "speaker_name" else "null")
 
 
+def _topics_json(prediction: str, path: str) -> Any:
+    """The slugs or the names as a JSON list, sorted by slug as for the CSV; '[]' for none."""
+    aggregate = _TOPICS_JSON if path == TOPICS_PATH else _NAMES_JSON
+    return Coalesce(TopicsOf(F(prediction), aggregate), Value("[]"), output_field=CharField())
+
+
 def _event_json(public: bool) -> JsonObject:
     members: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
             members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            members[name] = _topics_json("prediction_id", path)
         elif name == "actor":
             members[name] = _json_actor(public)
         else:
@@ -354,6 +396,8 @@ def _prediction_json() -> JsonObject:
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
             members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            members[name] = _topics_json("id", path)
         elif path.startswith(PREDICTION_PREFIX):
             members[name] = _json_member(name, path.removeprefix(PREDICTION_PREFIX), _kind(path))
         else:
