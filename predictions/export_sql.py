@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
@@ -261,15 +261,8 @@ def _chunked(
     render: Callable[[list[Any]], str],
 ) -> Iterator[str]:
     """COPY's rows rendered `chunk_size` at a time, each chunk counted to `on_rows`."""
-    chunk: list[Any] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            yield render(chunk)
-            if on_rows:
-                on_rows(len(chunk))
-            chunk = []
-    if chunk:
+    # islice gathers a chunk in C, not a Python loop's append and length test per row.
+    while chunk := list(islice(rows, chunk_size)):
         yield render(chunk)
         if on_rows:
             on_rows(len(chunk))
@@ -281,38 +274,34 @@ def _text(rows: list[Any], encoding: str) -> str:
 
 # --- JSON Lines -----------------------------------------------------------------------------
 
-_JSON_STRING = "'\"' || {text} || '\"'"
-# How a value of each kind of field becomes its JSON text; {v} is the column. Text fields
-# (the default) go through to_json; NULL becomes null (JsonValue).
-_AS_JSON: dict[str, str] = {
-    "DateField": _JSON_STRING.format(text=_AS_TEXT["DateField"]),
-    "DateTimeField": _JSON_STRING.format(text=_AS_TEXT["DateTimeField"]),
-    "DecimalField": _JSON_STRING.format(text="({v})::text"),
-    "IntegerField": "({v})::text",
-    "PositiveIntegerField": "({v})::text",
-    "BigIntegerField": "({v})::text",
-    "AutoField": "({v})::text",
-    "BigAutoField": "({v})::text",
+# What row_to_json is given for a value of each kind of field, so that it writes the ORM
+# path's JSON: text stays text (a JSON string, escaped as json.dumps escapes), integers stay
+# numbers, what the ORM path writes as a string (decimals, dates, times) is formatted to
+# text here, and a list is built as compact JSON text cast to json, which row_to_json embeds
+# as it is. {v} is the column.
+_JSON_LIST = (
+    "CASE jsonb_array_length({v}) WHEN 0 THEN '[]' WHEN 1 THEN '[' || ({v} -> 0)::text || ']'"
+    " WHEN 2 THEN '[' || ({v} -> 0)::text || ',' || ({v} -> 1)::text || ']'"
+    " ELSE '[' || array_to_string(ARRAY(SELECT jsonb_array_elements({v})::text), ',') || ']' END"
+)
+_AS_VALUE: dict[str, str] = {
+    "DateField": _AS_TEXT["DateField"],
+    "DateTimeField": _AS_TEXT["DateTimeField"],
+    "DecimalField": "({v})::text",
     # A jsonb string element's text is its JSON literal, escaped as to_json escapes.
-    "JSONField": (
-        "CASE jsonb_array_length({v}) WHEN 0 THEN '[]' WHEN 1 THEN '[' || ({v} -> 0)::text || ']'"
-        " WHEN 2 THEN '[' || ({v} -> 0)::text || ',' || ({v} -> 1)::text || ']'"
-        " ELSE '[' || array_to_string(ARRAY(SELECT jsonb_array_elements({v})::text), ',') || ']' END"
-    ),
+    "JSONField": f"({_JSON_LIST})::json",
 }
-_TEXT_JSON = "to_json(({v})::text)::text"
 
 
-class JsonValue(Expression):
-    """One value as its JSON text, never NULL: `missing` where the value is NULL."""
+class Typed(Expression):
+    """`expression` as `template` makes it ({v}); the column itself without a template."""
 
     output_field = CharField()
 
-    def __init__(self, expression: Any, kind: str, missing: str = "null") -> None:
+    def __init__(self, expression: Any, template: str) -> None:
         super().__init__()
         self.expression = expression
-        self.kind = kind
-        self.missing = missing
+        self.template = template
 
     def get_source_expressions(self) -> list[Any]:
         return [self.expression]
@@ -322,96 +311,83 @@ class JsonValue(Expression):
 
     def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.expression)
-        text = _AS_JSON.get(self.kind, _TEXT_JSON)
-        uses = text.count("{v}")
-        return f"COALESCE({text.format(v=sql)}, '{self.missing}')", list(params) * uses
+        return self.template.format(v=sql), list(params) * self.template.count("{v}")
 
 
-class JsonObject(Expression):
-    """`{"name":value,...}` in the given order, each value a JsonValue (or a JSON literal)."""
-
-    output_field = CharField()
-
-    def __init__(self, members: dict[str, Any]) -> None:
-        super().__init__()
-        self.names = list(members)
-        self.values = list(members.values())
-
-    def get_source_expressions(self) -> list[Any]:
-        return self.values
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        self.values = list(exprs)
-
-    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
-        parts: list[str] = []
-        params: list[Any] = []
-        for i, (name, value) in enumerate(zip(self.names, self.values, strict=True)):
-            # The names are the export's own field names: letters and underscores.
-            parts.append("'" + ("{" if i == 0 else ",") + json.dumps(name) + ":'")
-            sql, value_params = compiler.compile(value)
-            parts.append(sql)
-            params.extend(value_params)
-        return "(" + " || ".join(parts) + " || '}')", params
+def _json_value(name: str, path: str, kind: str) -> Any:
+    if name == "speaker_name":  # the ORM path writes an unattributed prediction's as ""
+        return Coalesce(F(path), Value(""), output_field=CharField())
+    if kind in _AS_VALUE:
+        return Typed(F(path), _AS_VALUE[kind])
+    return F(path)
 
 
 def _json_actor(public: bool) -> Any:
     if not public:
-        return JsonValue(F("actor_name"), "CharField")
+        return F("actor_name")
     return Case(
-        When(actor_name__in=[*ROLES, ""], then=JsonValue(F("actor_name"), "CharField")),
-        default=Value(json.dumps(REDACTED_REVIEWER)),
+        When(actor_name__in=[*ROLES, ""], then=F("actor_name")),
+        default=Value(REDACTED_REVIEWER),
         output_field=CharField(),
     )
 
 
-def _json_member(name: str, path: str, kind: str) -> Any:
-    # The ORM path writes an unattributed prediction's speaker_name as "", its speaker as null.
-    return JsonValue(F(path), kind, '""' if name == "speaker_name" else "null")
-
-
 def _topics_json(prediction: str, path: str) -> Any:
-    """The slugs or the names as a JSON list, sorted by slug as for the CSV; '[]' for none."""
+    """The slugs or the names as a JSON list, sorted by slug as for the CSV; [] for none."""
     aggregate = _TOPICS_JSON if path == TOPICS_PATH else _NAMES_JSON
-    return Coalesce(TopicsOf(F(prediction), aggregate), Value("[]"), output_field=CharField())
+    return Typed(TopicsOf(F(prediction), aggregate), "COALESCE({v}, '[]')::json")
 
 
-def _event_json(public: bool) -> JsonObject:
-    members: dict[str, Any] = {}
+def _constant(value: Any) -> Any:
+    """What exporting.EMPTY_EVENT has for an event column of a prediction without history."""
+    if value == []:
+        return Typed(Value(None), "'[]'::json")
+    return Value(value, output_field=CharField())
+
+
+def _event_values(public: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
-            members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+            values[name] = Typed(Value(None), str(EXPORT_SCHEMA_VERSION))
         elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
-            members[name] = _topics_json("prediction_id", path)
+            values[name] = _topics_json("prediction_id", path)
         elif name == "actor":
-            members[name] = _json_actor(public)
+            values[name] = _json_actor(public)
         else:
-            members[name] = _json_member(name, path, _kind(path))
-    return JsonObject(members)
+            values[name] = _json_value(name, path, _kind(path))
+    return values
 
 
-def _prediction_json() -> JsonObject:
+def _prediction_values() -> dict[str, Any]:
     """A prediction without history: its own values, the event's as exporting.EMPTY_EVENT has them."""
-    members: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
-            members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+            values[name] = Typed(Value(None), str(EXPORT_SCHEMA_VERSION))
         elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
-            members[name] = _topics_json("id", path)
+            values[name] = _topics_json("id", path)
         elif path.startswith(PREDICTION_PREFIX):
-            members[name] = _json_member(name, path.removeprefix(PREDICTION_PREFIX), _kind(path))
+            values[name] = _json_value(name, path.removeprefix(PREDICTION_PREFIX), _kind(path))
         else:
-            members[name] = Value(json.dumps(EMPTY_EVENT.get(path, "")))
-    return JsonObject(members)
+            values[name] = _constant(EMPTY_EVENT.get(path, ""))
+    return values
+
+
+def _json_select(queryset: QuerySet, values: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """One JSON text column: row_to_json over the values named as the export's fields (in a
+    subquery of its own, so that a name like "note" does not meet the model's column). The
+    inner SELECT's ORDER BY keeps it from being merged into the outer, so its order holds."""
+    inner, params = _select(queryset, values)
+    renamed = ", ".join(f'"c{i}" AS "{name}"' for i, name in enumerate(EXPORT_FIELDS))
+    return f"SELECT row_to_json(r)::text FROM (SELECT {renamed} FROM ({inner}) AS x) AS r", params
 
 
 def jsonl_selects(filters: ExportFilters, public: bool) -> list[tuple[str, tuple[Any, ...]]]:
     """The SELECTs (SQL, params) of one JSON text column whose rows, in turn, are the lines."""
-    events = _events(filters).order_by("at", "id").annotate(c0=_event_json(public))
-    selects = [events.values_list("c0").query.sql_with_params()]
+    selects = [_json_select(_events(filters).order_by("at", "id"), _event_values(public))]
     if not filters.has_date_range:
-        lonely = _without_history(filters).order_by("id").annotate(c0=_prediction_json())
-        selects.append(lonely.values_list("c0").query.sql_with_params())
+        selects.append(_json_select(_without_history(filters).order_by("id"), _prediction_values()))
     return selects
 
 
@@ -427,6 +403,12 @@ def copy_jsonl(
         yield from _copy_lines(sql, params, chunk_size, on_rows)
 
 
+# COPY's CSV format with a quote and a delimiter no JSON text holds raw (row_to_json escapes
+# every control character): each line comes out exactly as the SELECT wrote it, where the
+# text format would double every backslash for Python to halve again.
+_VERBATIM = "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'"
+
+
 def _copy_lines(
     sql: str, params: tuple[Any, ...], chunk_size: int, on_rows: Callable[[int], None] | None
 ) -> Iterator[str]:
@@ -434,11 +416,5 @@ def _copy_lines(
         cursor.execute("SET LOCAL jit = off")  # as for the CSV: compiling costs more than it saves
         raw = cursor.cursor
         encoding = raw.connection.info.encoding
-        with raw.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
-            yield from _chunked(iter(copy), chunk_size, on_rows, lambda rows: _lines(rows, encoding))
-
-
-def _lines(rows: list[Any], encoding: str) -> str:
-    # Each message is one row ending in its "\n"; the JSON holds no raw control character,
-    # so a doubled backslash is the only escape COPY's text format wrote.
-    return b"".join(rows).replace(b"\\\\", b"\\").decode(encoding)
+        with raw.copy(f"COPY ({sql}) TO STDOUT ({_VERBATIM})", params) as copy:
+            yield from _chunked(iter(copy), chunk_size, on_rows, lambda rows: b"".join(rows).decode(encoding))
