@@ -13,6 +13,9 @@ formatted by the type of the model field its path ends at:
 - dates `YYYY-MM-DD`; timestamps as Python's `isoformat()` of a UTC datetime
   (`2027-01-05T09:30:00+00:00`, `.ffffff` only when the microseconds are not zero);
 - evidence: the JSON list's links joined by single spaces;
+- topics: a correlated subquery over the through table (`exporting.TopicsOf`), the slugs
+  joined by single spaces and the names as a JSON list, both ordered by slug `COLLATE "C"`
+  (code point order, Python's `sorted()`, whatever the database's collation);
 - every cell that starts with one of `export_schema.CSV_RISKY_FIRST` gets one leading quote
   (the CSV-injection rule), and an empty cell is NULL, which COPY writes unquoted, as
   csv.writer writes "" (COPY would quote an empty string).
@@ -21,15 +24,16 @@ PostgreSQL's CSV quoting (a cell holding the delimiter, a quote, "\r" or "\n" is
 quotes doubled) is csv.writer's default with a "\r\n" terminator, so the bytes are the same;
 tests/test_export_copy.py compares the two paths byte for byte.
 
-JSON Lines on PostgreSQL (`copy_jsonl`) comes the same way: each row is one JSON object
-written by the SELECT, with the ORM path's keys in its order and its encoding
-(`json.dumps(..., ensure_ascii=False, separators=(",", ":"))`): a text through `to_json`,
-whose escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as lowercase
-`\u00XX`, everything else as itself) are Python's; numbers bare, decimals, dates and times
-as strings formatted as above, evidence as a list of its strings, NULL as `null`. COPY's text
-format then doubles each backslash, the only character it escapes here (the JSON holds no
-raw control character), and Python halves them again; tests/test_export_jsonl_copy.py
-compares the two paths byte for byte.
+JSON Lines on PostgreSQL (`copy_jsonl`) comes the same way: each line is `row_to_json` over
+the same values named as the export's fields, in its order, which is the ORM path's
+encoding (`json.dumps(..., ensure_ascii=False, separators=(",", ":"))`): compact, a text
+escaped as `to_json` escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as
+lowercase `\u00XX`, everything else as itself), as Python does; integers bare, decimals,
+dates and times given to it as text formatted as above, evidence and topics as compact JSON
+text cast to json, NULL as `null`. COPY writes it in CSV format with a quote and a delimiter
+that JSON text never holds raw, so each line arrives exactly as written (the text format
+would double every backslash); tests/test_export_jsonl_copy.py compares the two paths byte
+for byte.
 """
 
 from __future__ import annotations

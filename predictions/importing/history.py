@@ -6,7 +6,10 @@ events: the first validates every row and gathers speakers, sources and predicti
 the second, inside the one transaction, writes the events in batches. A prediction's
 status, outcome, reason, review date and stamps are then recomputed from its whole
 history in the database (events already there plus those added), in (at, id) order,
-by replaying it through the transition table (transitions.py).
+by replaying it through the transition table (transitions.py). A version-4 file's topics
+(slug and name) are created or renamed as the file has them, and each prediction gets
+exactly its rows' topics; a changed set on an existing prediction is part of its "edited"
+history row.
 
 Lock order (issue 17): the file's existing predictions are locked first, in id order, as
 the flag job and decisions lock theirs; the tally and data version are written at COMMIT
