@@ -394,7 +394,8 @@ def speaker_calendar_url() -> str:
     return f"/speakers/{largest_speaker()[1]}/calendar.ics"
 
 
-EXPORT_LABELS = ("CSV export", "CSV export, ORM path", "JSONL export", "JSONL export, ORM path (before)")
+# The export rows, the two through COPY first (BENCH_ONLY=export-copy runs only those).
+EXPORT_LABELS = ("CSV export", "JSONL export", "CSV export, ORM path", "JSONL export, ORM path (before)")
 ADMIN = "/admin/predictions/prediction/"
 # (label, ours, hand-written or None, what the rows column counts). The scorecard's and the
 # queue's hand-written SQL is bench/scorecard_admin.py's, which measures them before and

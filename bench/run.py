@@ -20,7 +20,8 @@ For each size it makes a throwaway database `<name>_bench_<size>` on DATABASE_UR
   a deep cursor beside their SQL by hand and beside their own first page;
 - the peak memory of one request to each public URL (bench/public_memory.py).
 
-BENCH_ONLY=export measures only the four export rows (nothing after the table);
+BENCH_ONLY=export measures only the four export rows (nothing after the table), and
+BENCH_ONLY=export-copy only the two through COPY (the ORM paths take most of a million's time);
 BENCH_REUSE=1 keeps each seeded `<name>_bench_<size>` and measures it again on the next
 run instead of seeding anew (a million rows take minutes), if its row count is the size's
 (bench/throughput.py copies it then too); drop it by hand when done.
@@ -214,7 +215,7 @@ def read_only_rows(size: int, runs: int, only: str = "") -> list[Row]:
 
     rows = []
     for label, ours, hand, unit in paths.READ_ONLY:
-        if only == "export" and label not in paths.EXPORT_LABELS:
+        if only and label not in paths.EXPORT_LABELS[: 2 if only == "export-copy" else None]:
             continue
         try:
             ours(), hand() if hand else None  # warm-up: caches and imports, not counted
@@ -297,8 +298,8 @@ def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",") if s.strip()]
     runs = int(os.environ.get("BENCH_RUNS", "5"))
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "export"):
-        print(f"BENCH_ONLY={only!r}: only 'export' is known", file=sys.stderr)
+    if only not in ("", "export", "export-copy"):
+        print(f"BENCH_ONLY={only!r}: 'export' or 'export-copy'", file=sys.stderr)
         return 2
     reuse = os.environ.get("BENCH_REUSE") == "1"
     django.setup()
