@@ -13,7 +13,7 @@ formatted by the type of the model field its path ends at:
 - dates `YYYY-MM-DD`; timestamps as Python's `isoformat()` of a UTC datetime
   (`2027-01-05T09:30:00+00:00`, `.ffffff` only when the microseconds are not zero);
 - evidence: the JSON list's links joined by single spaces;
-- topics: a correlated subquery over the through table (`exporting.TopicsOf`), the slugs
+- topics: an ARRAY of a correlated subquery over the through table, the slugs
   joined by single spaces and the names as a JSON list, both ordered by slug `COLLATE "C"`
   (code point order, Python's `sorted()`, whatever the database's collation);
 - every cell that starts with one of `export_schema.CSV_RISKY_FIRST` gets one leading quote

@@ -72,17 +72,15 @@ def _without_history(filters: ExportFilters) -> QuerySet:
 
 
 class TopicsOf(Expression):
-    """A prediction's topics, aggregated by a correlated subquery over the through table (a
-    join would repeat the row once per topic); NULL when it has none. `aggregate` is the
-    SQL of an aggregate over the topic's `{slug}` and `{name}`; by default a JSON list of
-    [slug, name] pairs in no particular order (the ORM path sorts them in Python)."""
+    """A prediction's topics as a JSON list of [slug, name] pairs in no particular order (this
+    path sorts them in Python), by a correlated subquery over the through table (a join
+    would repeat the row once per topic); NULL when it has none."""
 
     output_field = CharField()
 
-    def __init__(self, prediction: Any, aggregate: str | None = None) -> None:
+    def __init__(self, prediction: Any) -> None:
         super().__init__()
         self.prediction = prediction
-        self.aggregate = aggregate
 
     def get_source_expressions(self) -> list[Any]:
         return [self.prediction]
@@ -94,12 +92,12 @@ class TopicsOf(Expression):
         sql, params = compiler.compile(self.prediction)
         quote = conn.ops.quote_name
         through = quote(Prediction.topics.through._meta.db_table)
-        default = (
-            "json_agg(json_build_array({slug}, {name}))::text"
+        pair = "(export_topic.slug, export_topic.name)"
+        aggregate = (
+            f"json_agg(json_build_array{pair})::text"
             if conn.vendor == "postgresql"
-            else "json_group_array(json_array({slug}, {name}))"
+            else f"json_group_array(json_array{pair})"
         )
-        aggregate = (self.aggregate or default).format(slug="export_topic.slug", name="export_topic.name")
         return (
             f"(SELECT {aggregate} FROM {through} export_link"
             f" JOIN {quote(Topic._meta.db_table)} export_topic ON export_topic.id = export_link.topic_id"
