@@ -59,6 +59,25 @@ def flag_hand() -> int:
 
 # --- CSV export --------------------------------------------------------------------------
 
+# Each prediction's topics as a person would read them: one grouped pass over the through
+# table, joined to the rows (the slugs and the names, by slug).
+TOPICS_CSV = """
+    LEFT JOIN (
+        SELECT pt.prediction_id, string_agg(t.slug, ' ' ORDER BY t.slug) AS slugs,
+               json_agg(t.name ORDER BY t.slug) AS names
+        FROM predictions_prediction_topics pt JOIN predictions_topic t ON t.id = pt.topic_id
+        GROUP BY pt.prediction_id
+    ) tp ON tp.prediction_id = p.id
+"""
+TOPICS_JSON = """
+    LEFT JOIN (
+        SELECT pt.prediction_id, json_agg(t.slug ORDER BY t.slug) AS slugs,
+               json_agg(t.name ORDER BY t.slug) AS names
+        FROM predictions_prediction_topics pt JOIN predictions_topic t ON t.id = pt.topic_id
+        GROUP BY pt.prediction_id
+    ) tp ON tp.prediction_id = p.id
+"""
+
 # The same rows in the same order, every column as stored: no formatting, no quoting rule.
 EXPORT_COPY = [
     """
@@ -68,11 +87,14 @@ EXPORT_COPY = [
                e.to_status, e.from_outcome, e.to_outcome, e.unresolvable_reason, e.review_after,
                e.note, e.evidence, p.quote, p.section, p.source_timestamp, p.resolution_criteria,
                so.title, so.kind, so.url, so.published_on, p.attribution, p.attribution_note,
-               p.excerpt, p.source_note
+               p.excerpt, p.source_note, e.known_on, tp.slugs, tp.names
         FROM predictions_event e
         JOIN predictions_prediction p ON p.id = e.prediction_id
         JOIN predictions_source so ON so.id = p.source_id
         LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+    """
+    + TOPICS_CSV
+    + """
         ORDER BY e.at, e.id
     ) TO STDOUT (FORMAT csv)
     """,
@@ -81,10 +103,13 @@ EXPORT_COPY = [
         SELECT p.id, so.slug, p.key, p.claim, sp.slug, sp.name, p.horizon, p.horizon_as_said,
                p.stated_on, p.due_on, p.probability, p.quote, p.section, p.source_timestamp,
                p.resolution_criteria, so.title, so.kind, so.url, so.published_on, p.attribution,
-               p.attribution_note, p.excerpt, p.source_note
+               p.attribution_note, p.excerpt, p.source_note, tp.slugs, tp.names
         FROM predictions_prediction p
         JOIN predictions_source so ON so.id = p.source_id
         LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+    """
+    + TOPICS_CSV
+    + """
         WHERE NOT EXISTS (SELECT 1 FROM predictions_event e WHERE e.prediction_id = p.id)
         ORDER BY p.id
     ) TO STDOUT (FORMAT csv)
@@ -173,7 +198,8 @@ def statements(sql: list[str]) -> Callable[[], int]:
 
 # The same rows in the same order as JSON objects, the way a person would write it: every
 # column as stored, json_build_object's own encoding (spaces, its date and number formats).
-_JSON_EVENT = """
+_JSON_EVENT = (
+    """
     COPY (
         SELECT json_build_object(
             'prediction_id', p.id, 'source', so.slug, 'key', p.key, 'claim', p.claim,
@@ -187,15 +213,21 @@ _JSON_EVENT = """
             'resolution_criteria', p.resolution_criteria, 'source_title', so.title,
             'source_kind', so.kind, 'source_url', so.url, 'source_published_on', so.published_on,
             'attribution', p.attribution, 'attribution_note', p.attribution_note,
-            'excerpt', p.excerpt, 'source_note', p.source_note)
+            'excerpt', p.excerpt, 'source_note', p.source_note, 'known_on', e.known_on,
+            'topics', COALESCE(tp.slugs, '[]'), 'topic_names', COALESCE(tp.names, '[]'))
         FROM predictions_event e
         JOIN predictions_prediction p ON p.id = e.prediction_id
         JOIN predictions_source so ON so.id = p.source_id
         LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+"""
+    + TOPICS_JSON
+    + """
         ORDER BY e.at, e.id
     ) TO STDOUT
 """
-_JSON_LONELY = """
+)
+_JSON_LONELY = (
+    """
     COPY (
         SELECT json_build_object(
             'prediction_id', p.id, 'source', so.slug, 'key', p.key, 'claim', p.claim,
@@ -205,14 +237,19 @@ _JSON_LONELY = """
             'source_timestamp', p.source_timestamp, 'resolution_criteria', p.resolution_criteria,
             'source_title', so.title, 'source_kind', so.kind, 'source_url', so.url,
             'source_published_on', so.published_on, 'attribution', p.attribution,
-            'attribution_note', p.attribution_note, 'excerpt', p.excerpt, 'source_note', p.source_note)
+            'attribution_note', p.attribution_note, 'excerpt', p.excerpt, 'source_note', p.source_note,
+            'topics', COALESCE(tp.slugs, '[]'), 'topic_names', COALESCE(tp.names, '[]'))
         FROM predictions_prediction p
         JOIN predictions_source so ON so.id = p.source_id
         LEFT JOIN predictions_speaker sp ON sp.id = p.speaker_id
+"""
+    + TOPICS_JSON
+    + """
         WHERE NOT EXISTS (SELECT 1 FROM predictions_event e WHERE e.prediction_id = p.id)
         ORDER BY p.id
     ) TO STDOUT
 """
+)
 
 
 def jsonl_ours() -> int:
@@ -357,6 +394,8 @@ def speaker_calendar_url() -> str:
     return f"/speakers/{largest_speaker()[1]}/calendar.ics"
 
 
+# The export rows, the two through COPY first (BENCH_ONLY=export-copy runs only those).
+EXPORT_LABELS = ("CSV export", "JSONL export", "CSV export, ORM path", "JSONL export, ORM path (before)")
 ADMIN = "/admin/predictions/prediction/"
 # (label, ours, hand-written or None, what the rows column counts). The scorecard's and the
 # queue's hand-written SQL is bench/scorecard_admin.py's, which measures them before and

@@ -5,8 +5,8 @@ through Django's whole stack (test Client, no server). Prints, never asserts.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python bench/record.py
 
-Seeds <NAME>_record_<size> (bench/seed.py's shape, BENCH_SIZES, default 100000) with 12
-topics: every prediction in topic `id % 12`, every third also in the next one, so a topic
+Seeds <NAME>_record_<size> (bench/seed.py, BENCH_SIZES, default 100000), whose 12
+topics put every prediction in topic `id % 12`, every third also in the next one, so a topic
 holds about 1/12 + 1/36 of the predictions; the database is dropped afterwards.
 """
 
@@ -22,23 +22,6 @@ import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-TOPICS = 12
-TOPICS_SQL = [
-    f"""
-    INSERT INTO predictions_topic (slug, name, description)
-    SELECT 'topic-' || i, 'Topic ' || i, 'Bench topic ' || i FROM generate_series(0, {TOPICS - 1}) i
-    """,
-    f"""
-    INSERT INTO predictions_prediction_topics (prediction_id, topic_id)
-    SELECT p.id, t.id FROM predictions_prediction p
-    JOIN predictions_topic t ON t.slug = 'topic-' || (p.id % {TOPICS})
-    UNION ALL
-    SELECT p.id, t.id FROM predictions_prediction p
-    JOIN predictions_topic t ON t.slug = 'topic-' || ((p.id + 1) % {TOPICS})
-    WHERE p.id % 3 = 0
-    """,
-]
 
 
 def measure(client: object, url: str, runs: int, *, cold: bool = False) -> tuple[int, float, int]:
@@ -75,7 +58,6 @@ def main() -> int:
         return 2
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
 
     from bench.run import Server, prepare, use_database
@@ -89,11 +71,7 @@ def main() -> int:
         name = f"{server.base}_record_{size}"
         try:
             print(f"seeding {size:,} predictions into {name}...", file=sys.stderr, flush=True)
-            prepare(server, name, size)
-            with connection.cursor() as cursor:
-                for statement in TOPICS_SQL:
-                    cursor.execute(statement)
-                cursor.execute("VACUUM ANALYZE")
+            prepare(server, name, size)  # with the seed's topics (bench/seed.py)
             client = Client(HTTP_HOST="127.0.0.1")
             pages = [
                 ("/predictions/", "/predictions/", False),

@@ -20,6 +20,12 @@ For each size it makes a throwaway database `<name>_bench_<size>` on DATABASE_UR
   a deep cursor beside their SQL by hand and beside their own first page;
 - the peak memory of one request to each public URL (bench/public_memory.py).
 
+BENCH_ONLY=export measures only the four export rows (nothing after the table), and
+BENCH_ONLY=export-copy only the two through COPY (the ORM paths take most of a million's time);
+BENCH_REUSE=1 keeps each seeded `<name>_bench_<size>` and measures it again on the next
+run instead of seeding anew (a million rows take minutes), if its row count is the size's
+(bench/throughput.py copies it then too); drop it by hand when done.
+
 Each figure is the median of BENCH_RUNS (default 5) runs, ours and the hand-written one
 taking turns. Statements are counted as Django executes them, COPY included. It prints
 figures and asserts none: it is not part of `make test`, and a busy machine is not a bug.
@@ -137,6 +143,29 @@ def use_database(name: str) -> None:
     connections["default"].settings_dict["NAME"] = name
 
 
+def kept(server: Server, name: str, size: int) -> bool:
+    """BENCH_REUSE=1 and `name` is a seeded database of `size` predictions: migrated to this
+    code's migrations and used as it is."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if os.environ.get("BENCH_REUSE") != "1":
+        return False
+    use_database("postgres")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            return False
+    use_database(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM predictions_prediction")
+        (count,) = cursor.fetchone()
+    if count != size:
+        return False
+    call_command("migrate", verbosity=0, interactive=False)
+    return True
+
+
 def prepare(server: Server, name: str, size: int) -> float:
     from django.contrib.auth.models import User
     from django.core.management import call_command
@@ -144,6 +173,10 @@ def prepare(server: Server, name: str, size: int) -> float:
 
     from bench.seed import seed
 
+    if kept(server, name, size):
+        print(f"  reusing {name} (BENCH_REUSE=1)", file=sys.stderr, flush=True)
+        return 0.0
+    use_database("postgres")
     server.create(name)
     use_database(name)
     call_command("migrate", verbosity=0, interactive=False)
@@ -177,11 +210,13 @@ def median_pair(
     return ours_t, hand_t
 
 
-def read_only_rows(size: int, runs: int) -> list[Row]:
+def read_only_rows(size: int, runs: int, only: str = "") -> list[Row]:
     from bench import paths
 
     rows = []
     for label, ours, hand, unit in paths.READ_ONLY:
+        if only and label not in paths.EXPORT_LABELS[: 2 if only == "export-copy" else None]:
+            continue
         try:
             ours(), hand() if hand else None  # warm-up: caches and imports, not counted
             ours_t, hand_t = median_pair(runs, ours, hand)
@@ -262,6 +297,11 @@ def main() -> int:
         return 2
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",") if s.strip()]
     runs = int(os.environ.get("BENCH_RUNS", "5"))
+    only = os.environ.get("BENCH_ONLY", "")
+    if only not in ("", "export", "export-copy"):
+        print(f"BENCH_ONLY={only!r}: 'export' or 'export-copy'", file=sys.stderr)
+        return 2
+    reuse = os.environ.get("BENCH_REUSE") == "1"
     django.setup()
     from django.conf import settings
 
@@ -280,14 +320,19 @@ def main() -> int:
             print(f"seeding {size:,} predictions into {template}...", file=sys.stderr, flush=True)
             seeded = prepare(server, template, size)
             print(f"  seeded in {seeded:.1f}s; measuring", file=sys.stderr, flush=True)
-            rows += read_only_rows(size, runs)
+            rows += read_only_rows(size, runs, only)
+            if only:
+                continue
             memory.append(f"{size:,} predictions: {export_memory():.1f} MB")
             public += public_memory.lines(size)
             rows += flag_rows(server, template, size, runs)
         finally:
             use_database("postgres")
-            server.drop(template)
+            if not reuse:
+                server.drop(template)
     print_table(rows)
+    if only:
+        return 0
     print("peak Python allocations during one CSV export (flat = memory does not grow with rows):")
     for line in memory:
         print(f"  {line}")

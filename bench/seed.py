@@ -5,7 +5,9 @@ The shape (issue 11): 200 speakers, 2,000 sources; of the predictions, a tenth u
 30% resolved with their history (flagged, then resolved by a reviewer), 25% due by
 2027-01-01 and still open (a fifth of those back from a deferral, with that history), the
 rest due later. Text has commas, quotes and cells a spreadsheet would run, so the export's
-quoting and CSV-injection rule do real work.
+quoting and CSV-injection rule do real work. Topics (issue 22): 12, every prediction in topic
+`id % 12` and every third also in the next one (1.33 a prediction), so the export's topics
+columns and a topic's page aggregate a through table of the size they would meet.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 SPEAKERS = 200
 SOURCES = 2000
+TOPICS = 12
 
 # i % 20 decides a prediction's fate: 0-5 resolved (30%), 6-9 due (20%), 10 back from a
 # deferral and due (5%), 11-19 due after 2027-01-01 (45%).
@@ -92,6 +95,19 @@ SEED_SQL = [
     FROM predictions_prediction WHERE flagged_at IS NOT NULL
     ORDER BY COALESCE(resolved_at, flagged_at + INTERVAL '2 days'), id
     """,
+    """
+    INSERT INTO predictions_topic (slug, name, description)
+    SELECT 'topic-' || i, 'Topic ' || i, 'Bench topic ' || i FROM generate_series(0, {topics} - 1) i
+    """,
+    """
+    INSERT INTO predictions_prediction_topics (prediction_id, topic_id)
+    SELECT p.id, t.id FROM predictions_prediction p
+    JOIN predictions_topic t ON t.slug = 'topic-' || (p.id % {topics})
+    UNION ALL
+    SELECT p.id, t.id FROM predictions_prediction p
+    JOIN predictions_topic t ON t.slug = 'topic-' || ((p.id + 1) % {topics})
+    WHERE p.id % 3 = 0
+    """,
 ]
 
 
@@ -99,14 +115,19 @@ SEED_SQL = [
 # one sorted build each instead of a million insertions (35 s of 55 s at a million rows).
 INDEXES_SQL = """
 SELECT indexname, indexdef FROM pg_indexes
-WHERE tablename IN ('predictions_prediction', 'predictions_event')
+WHERE tablename IN ('predictions_prediction', 'predictions_event', 'predictions_prediction_topics')
   AND indexname NOT IN (SELECT conname FROM pg_constraint)
 """
 
 
 def seed(cursor: Any, predictions: int) -> None:
     """Fill an empty, migrated database with `predictions` predictions and their history."""
-    sizes = {"{predictions}": str(int(predictions)), "{speakers}": str(SPEAKERS), "{sources}": str(SOURCES)}
+    sizes = {
+        "{predictions}": str(int(predictions)),
+        "{speakers}": str(SPEAKERS),
+        "{sources}": str(SOURCES),
+        "{topics}": str(TOPICS),
+    }
     cursor.execute(INDEXES_SQL)
     indexes = cursor.fetchall()
     for name, _ in indexes:

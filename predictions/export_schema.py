@@ -7,6 +7,7 @@ history import (`importing/history.py`) read. The human-editable prediction file
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -35,12 +36,14 @@ from .models import (
     SourceKind,
     Speaker,
     Status,
+    Topic,
     UnresolvableReason,
 )
 from .schemas import HttpUrl, Slug, Strict, fits, settle_attribution
 from .transitions import OUTCOME_KINDS, TO_STATUS
 
-EXPORT_SCHEMA_VERSION = 3
+EXPORT_SCHEMA_VERSION = 4
+TOPICS_SINCE = 4  # the version that added `topics`
 
 EXPORT_DESCRIPTION = """\
 One row of the prediction tracker's resolution history (CSV or JSON Lines).
@@ -71,6 +74,14 @@ rows of an outcome decision (resolved, re_resolved, proposed, disputed), not aft
 of `at` nor before `source_published_on`. A version-1 or 2 file still imports, each
 decision's `known_on` taken as the day of its `at` (in the service's time zone).
 
+Version 4 added `topics` and `topic_names`, the last columns: the prediction's topics'
+slugs, sorted (by code point) and distinct, and their names in the same order. In CSV
+`topics` is one cell, the slugs separated by single spaces, and `topic_names` a JSON list
+of strings (a name may hold any character); both empty for none. In JSON Lines both are
+lists. Importing gives each prediction these topics, creating a topic the database lacks
+under its name and renaming a stored one to it, as it does a speaker's name. A version-1
+to 3 file still imports and leaves a prediction's topics as they are.
+
 A panel of reviewers (REVIEW_QUORUM = 2) records `proposed` (one reviewer's outcome) and
 `disputed` (a second reviewer's different one) rows, which leave the prediction `proposed`
 or `disputed` and carry that outcome in `to_outcome`; the prediction has no outcome until a
@@ -94,11 +105,32 @@ def _split_links(value: Any) -> Any:
     return value
 
 
+def _split_topics(value: Any) -> Any:
+    # A CSV cell (one space between slugs, empty for none); a JSON list stays as it is.
+    if isinstance(value, str):
+        return value.split(" ") if value else []
+    return value
+
+
+def _names_from_text(value: Any) -> Any:
+    # A CSV cell holds a JSON list (a name may hold a space or a comma); empty for none.
+    if not isinstance(value, str):
+        return value
+    if not value:
+        return []
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError("not a JSON list of the topics' names") from None
+
+
 def _version_from_text(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 Blank = BeforeValidator(_blank_to_none)
+TopicSlug = Annotated[Slug, fits(Topic, "slug")]
+TopicName = Annotated[str, StringConstraints(min_length=1), fits(Topic, "name")]
 StatusOrBlank = Status | Literal[""]
 OutcomeOrBlank = Outcome | Literal[""]
 ReasonOrBlank = UnresolvableReason | Literal[""]
@@ -128,7 +160,7 @@ class ExportRow(Strict):
         json_schema_extra={"description": EXPORT_DESCRIPTION},
     )
 
-    schema_version: Annotated[Literal[1, 2, 3], BeforeValidator(_version_from_text)] = Field(
+    schema_version: Annotated[Literal[1, 2, 3, 4], BeforeValidator(_version_from_text)] = Field(
         description="Version of this row format; bumped on any incompatible change."
     )
     prediction_id: Annotated[int | None, Blank] = Field(
@@ -189,6 +221,15 @@ class ExportRow(Strict):
         default=None,
         description="When an outcome decision's outcome became known (version 3; before: the day of `at`).",
     )
+    topics: Annotated[list[TopicSlug] | None, BeforeValidator(_split_topics)] = Field(
+        default=None,
+        description="The prediction's topics' slugs, sorted and distinct (in CSV: separated by single"
+        " spaces); version 4, before which a row leaves a prediction's topics as they are.",
+    )
+    topic_names: Annotated[list[TopicName] | None, BeforeValidator(_names_from_text)] = Field(
+        default=None,
+        description="The same topics' names, in the same order (in CSV: a JSON list); version 4.",
+    )
 
     @model_validator(mode="after")
     def consistent(self) -> ExportRow:
@@ -203,11 +244,34 @@ class ExportRow(Strict):
         if bool(self.speaker) != bool(self.speaker_name):
             raise ValueError("speaker and speaker_name are both set or both empty (unattributed)")
         self.attribution = settle_attribution(self.speaker, self.attribution)
+        self._check_topics()
         if self.event is None:
             self._check_no_event()
         else:
             self._check_event(self.event)
         return self
+
+    def _check_topics(self) -> None:
+        for name in ("topics", "topic_names"):
+            given = getattr(self, name) is not None
+            if given and self.schema_version < TOPICS_SINCE:
+                raise ValueError(
+                    f"{name}: came with version {TOPICS_SINCE}; write that as the schema_version"
+                )
+            if not given and self.schema_version >= TOPICS_SINCE:
+                raise ValueError(f"{name}: a version-{TOPICS_SINCE} row has it (empty for no topics)")
+        if self.topics is None or self.topic_names is None:
+            return
+        if len(self.topic_names) != len(self.topics):
+            raise ValueError(
+                f"topic_names: {len(self.topic_names)} name(s) for {len(self.topics)} topic(s) in `topics`"
+            )
+        twice = sorted({slug for slug in self.topics if self.topics.count(slug) > 1})
+        if twice:
+            raise ValueError(f"topics: {', '.join(twice)} given twice")
+        # The order the export writes them in (by slug), whatever a person typed.
+        pairs = sorted(zip(self.topics, self.topic_names, strict=True))
+        self.topics, self.topic_names = [slug for slug, _ in pairs], [name for _, name in pairs]
 
     def _check_no_event(self) -> None:
         filled = [
@@ -297,7 +361,12 @@ EXPORT_COLUMNS: dict[str, str | None] = {
     "excerpt": "prediction__excerpt",
     "source_note": "prediction__source_note",
     "known_on": "known_on",
+    # Many per prediction: both paths aggregate it (exporting.TopicSlugs, export_sql).
+    "topics": "prediction__topics__slug",
+    "topic_names": "prediction__topics__name",
 }
+TOPICS_PATH = EXPORT_COLUMNS["topics"]
+TOPIC_NAMES_PATH = EXPORT_COLUMNS["topic_names"]
 assert tuple(EXPORT_COLUMNS) == EXPORT_FIELDS, "EXPORT_COLUMNS follows ExportRow's field order"
 # The prediction's and its source's own columns, as an export row names them.
 PREDICTION_FIELDS = tuple(

@@ -13,6 +13,9 @@ formatted by the type of the model field its path ends at:
 - dates `YYYY-MM-DD`; timestamps as Python's `isoformat()` of a UTC datetime
   (`2027-01-05T09:30:00+00:00`, `.ffffff` only when the microseconds are not zero);
 - evidence: the JSON list's links joined by single spaces;
+- topics: an ARRAY of a correlated subquery over the through table, the slugs
+  joined by single spaces and the names as a JSON list, both ordered by slug `COLLATE "C"`
+  (code point order, Python's `sorted()`, whatever the database's collation);
 - every cell that starts with one of `export_schema.CSV_RISKY_FIRST` gets one leading quote
   (the CSV-injection rule), and an empty cell is NULL, which COPY writes unquoted, as
   csv.writer writes "" (COPY would quote an empty string).
@@ -21,33 +24,49 @@ PostgreSQL's CSV quoting (a cell holding the delimiter, a quote, "\r" or "\n" is
 quotes doubled) is csv.writer's default with a "\r\n" terminator, so the bytes are the same;
 tests/test_export_copy.py compares the two paths byte for byte.
 
-JSON Lines on PostgreSQL (`copy_jsonl`) comes the same way: each row is one JSON object
-written by the SELECT, with the ORM path's keys in its order and its encoding
-(`json.dumps(..., ensure_ascii=False, separators=(",", ":"))`): a text through `to_json`,
-whose escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as lowercase
-`\u00XX`, everything else as itself) are Python's; numbers bare, decimals, dates and times
-as strings formatted as above, evidence as a list of its strings, NULL as `null`. COPY's text
-format then doubles each backslash, the only character it escapes here (the JSON holds no
-raw control character), and Python halves them again; tests/test_export_jsonl_copy.py
-compares the two paths byte for byte.
+JSON Lines on PostgreSQL (`copy_jsonl`) comes the same way: each line is `row_to_json` over
+the same values named as the export's fields, in its order, which is the ORM path's
+encoding (`json.dumps(..., ensure_ascii=False, separators=(",", ":"))`): compact, a text
+escaped as `to_json` escapes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls as
+lowercase `\u00XX`, everything else as itself), as Python does; integers bare, decimals,
+dates and times given to it as text formatted as above, evidence and topics as compact JSON
+text cast to json, NULL as `null`. COPY writes it in CSV format with a quote and a delimiter
+that JSON text never holds raw, so each line arrives exactly as written (the text format
+would double every backslash); tests/test_export_jsonl_copy.py compares the two paths byte
+for byte.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import CharField, Expression, F, Field, Model, QuerySet, Value
 from django.db.models.expressions import Case, When
+from django.db.models.functions import Coalesce
 
 from .actors import REDACTED_REVIEWER, ROLES
-from .export_schema import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
-from .exporting import EMPTY_EVENT, PREDICTION_PREFIX, ExportFilters, _events, _without_history
-from .models import Event
+from .export_schema import (
+    CSV_RISKY_FIRST,
+    EXPORT_COLUMNS,
+    EXPORT_FIELDS,
+    EXPORT_SCHEMA_VERSION,
+    TOPIC_NAMES_PATH,
+    TOPICS_PATH,
+)
+from .exporting import (
+    EMPTY_EVENT,
+    PREDICTION_PREFIX,
+    ExportFilters,
+    _events,
+    _without_history,
+)
+from .models import Event, Prediction, Topic
 
 # First characters as code points: ascii() and an integer list are the cheapest test
 # PostgreSQL has (a third of left(v, 1) IN (...)), and keep a tab or a carriage return out
@@ -138,11 +157,86 @@ def _actor(public: bool) -> Any:
     )
 
 
+# The topics, aggregated once per prediction in one grouped pass over the through table and
+# joined to the rows (a correlated subquery per row and column cost 4 s a column at a million
+# rows; the grouped pass 3 s for both). Ordered by slug COLLATE "C", code point order: the ORM
+# path's sorted(), whatever the database's collation. {order} is that ORDER BY.
+_BY_SLUG = 'ORDER BY export_topic.slug COLLATE "C"'
+# The CSV's: the slugs joined by single spaces, with the injection rule; the names as a JSON
+# list (array_to_json's compact text, the JSON Lines' own); NULL for none.
+_CSV_TOPICS = (
+    f"string_agg(export_topic.slug, ' ' {_BY_SLUG})",
+    f"array_to_json(array_agg(export_topic.name {_BY_SLUG}))::text",
+)
+_CSV_TOPIC_COLUMNS = {
+    "topics": f"CASE WHEN ascii(tp.slugs) IN ({_RISKY}) THEN {_QUOTE} || tp.slugs ELSE tp.slugs END",
+    "topic_names": "tp.names",
+}
+# The JSON Lines': text arrays, which row_to_json writes as compact JSON lists ([] for none).
+_JSON_TOPICS = (f"array_agg(export_topic.slug {_BY_SLUG})", f"array_agg(export_topic.name {_BY_SLUG})")
+_JSON_TOPIC_COLUMNS = {"topics": "COALESCE(tp.slugs, '{}')", "topic_names": "COALESCE(tp.names, '{}')"}
+
+
+def _grouped_topics(filters: ExportFilters, aggregates: tuple[str, str]) -> tuple[str, tuple[Any, ...]]:
+    """Each prediction's topics (slugs, names) in one row; only the selection's when the
+    filters choose predictions, so a small download does not group the whole table."""
+    through = Prediction.topics.through._meta.db_table
+    sql = (
+        f"SELECT export_link.prediction_id, {aggregates[0]} AS slugs, {aggregates[1]} AS names"
+        f' FROM "{through}" export_link'
+        f' JOIN "{Topic._meta.db_table}" export_topic ON export_topic.id = export_link.topic_id'
+    )
+    params: tuple[Any, ...] = ()
+    chosen = filters.q()
+    if chosen:
+        selection, params = Prediction.objects.filter(chosen).values("id").query.sql_with_params()
+        sql += f" WHERE export_link.prediction_id IN ({selection})"
+    return sql + " GROUP BY export_link.prediction_id", tuple(params)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """One of the export's two SELECTs: its queryset, the prediction's id and the order."""
+
+    queryset: QuerySet
+    prediction: str
+    order: tuple[str, ...]
+
+
+def _joined(
+    rows: _Rows,
+    values: dict[str, Any],
+    topics: tuple[tuple[str, str], dict[str, str]],
+    filters: ExportFilters,
+) -> tuple[list[str], str, tuple[Any, ...]]:
+    """The outer SELECT's columns in EXPORT_FIELDS order and its FROM ... ORDER BY: the rows'
+    values (aliases c0, c1, ...: a value named like a model field, "note", would shadow the
+    column), the prediction's id and the order keys, LEFT JOINed to its grouped topics."""
+    aggregates, columns = topics
+    aliases = {f"c{i}": values[name] for i, name in enumerate(EXPORT_FIELDS) if name in values}
+    keys = {f"export_k{i}": F(key) for i, key in enumerate(rows.order)}
+    inner = (
+        rows.queryset.order_by()
+        .annotate(**aliases, export_pid=F(rows.prediction), **keys)
+        .values_list(*aliases, "export_pid", *keys)
+    )
+    sql, params = inner.query.sql_with_params()
+    grouped, grouped_params = _grouped_topics(filters, aggregates)
+    outer = [f'x."c{i}"' if name in values else columns[name] for i, name in enumerate(EXPORT_FIELDS)]
+    order = ", ".join(f"x.{key}" for key in keys)
+    from_ = (
+        f"FROM ({sql}) AS x LEFT JOIN ({grouped}) AS tp ON tp.prediction_id = x.export_pid ORDER BY {order}"
+    )
+    return outer, from_, tuple(params) + grouped_params
+
+
 def _event_cells(public: bool) -> dict[str, Any]:
     cells: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
             cells[name] = Value(str(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            continue  # joined (_joined)
         elif name == "actor":
             cells[name] = _actor(public)
         else:
@@ -156,6 +250,8 @@ def _prediction_cells() -> dict[str, Any]:
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
             cells[name] = Value(str(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            continue
         elif path.startswith(PREDICTION_PREFIX):
             cells[name] = Cell(F(path.removeprefix(PREDICTION_PREFIX)), _kind(path))
         else:
@@ -163,17 +259,26 @@ def _prediction_cells() -> dict[str, Any]:
     return cells
 
 
-def _select(queryset: QuerySet, cells: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    # Aliases c0, c1, ...: a cell named like a model field ("note") would shadow the column.
-    aliases = {f"c{i}": cells[name] for i, name in enumerate(EXPORT_FIELDS)}
-    return queryset.annotate(**aliases).values_list(*aliases).query.sql_with_params()
+def _events_rows(filters: ExportFilters) -> _Rows:
+    return _Rows(_events(filters), "prediction_id", ("at", "id"))
+
+
+def _lonely_rows(filters: ExportFilters) -> _Rows:
+    return _Rows(_without_history(filters), "id", ("id",))
+
+
+def _csv_select(rows: _Rows, cells: dict[str, Any], filters: ExportFilters) -> tuple[str, tuple[Any, ...]]:
+    outer, from_, params = _joined(rows, cells, (_CSV_TOPICS, _CSV_TOPIC_COLUMNS), filters)
+    return "SELECT " + ", ".join(
+        f'{column} AS "c{i}"' for i, column in enumerate(outer)
+    ) + f" {from_}", params
 
 
 def copy_selects(filters: ExportFilters, public: bool) -> list[tuple[str, tuple[Any, ...]]]:
     """The SELECTs (SQL, params) whose rows, in turn, are the export's rows."""
-    selects = [_select(_events(filters).order_by("at", "id"), _event_cells(public))]
+    selects = [_csv_select(_events_rows(filters), _event_cells(public), filters)]
     if not filters.has_date_range:
-        selects.append(_select(_without_history(filters).order_by("id"), _prediction_cells()))
+        selects.append(_csv_select(_lonely_rows(filters), _prediction_cells(), filters))
     return selects
 
 
@@ -227,15 +332,8 @@ def _chunked(
     render: Callable[[list[Any]], str],
 ) -> Iterator[str]:
     """COPY's rows rendered `chunk_size` at a time, each chunk counted to `on_rows`."""
-    chunk: list[Any] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            yield render(chunk)
-            if on_rows:
-                on_rows(len(chunk))
-            chunk = []
-    if chunk:
+    # islice gathers a chunk in C, not a Python loop's append and length test per row.
+    while chunk := list(islice(rows, chunk_size)):
         yield render(chunk)
         if on_rows:
             on_rows(len(chunk))
@@ -247,38 +345,34 @@ def _text(rows: list[Any], encoding: str) -> str:
 
 # --- JSON Lines -----------------------------------------------------------------------------
 
-_JSON_STRING = "'\"' || {text} || '\"'"
-# How a value of each kind of field becomes its JSON text; {v} is the column. Text fields
-# (the default) go through to_json; NULL becomes null (JsonValue).
-_AS_JSON: dict[str, str] = {
-    "DateField": _JSON_STRING.format(text=_AS_TEXT["DateField"]),
-    "DateTimeField": _JSON_STRING.format(text=_AS_TEXT["DateTimeField"]),
-    "DecimalField": _JSON_STRING.format(text="({v})::text"),
-    "IntegerField": "({v})::text",
-    "PositiveIntegerField": "({v})::text",
-    "BigIntegerField": "({v})::text",
-    "AutoField": "({v})::text",
-    "BigAutoField": "({v})::text",
+# What row_to_json is given for a value of each kind of field, so that it writes the ORM
+# path's JSON: text stays text (a JSON string, escaped as json.dumps escapes), integers stay
+# numbers, what the ORM path writes as a string (decimals, dates, times) is formatted to
+# text here, and a list is built as compact JSON text cast to json, which row_to_json embeds
+# as it is. {v} is the column.
+_JSON_LIST = (
+    "CASE jsonb_array_length({v}) WHEN 0 THEN '[]' WHEN 1 THEN '[' || ({v} -> 0)::text || ']'"
+    " WHEN 2 THEN '[' || ({v} -> 0)::text || ',' || ({v} -> 1)::text || ']'"
+    " ELSE '[' || array_to_string(ARRAY(SELECT jsonb_array_elements({v})::text), ',') || ']' END"
+)
+_AS_VALUE: dict[str, str] = {
+    "DateField": _AS_TEXT["DateField"],
+    "DateTimeField": _AS_TEXT["DateTimeField"],
+    "DecimalField": "({v})::text",
     # A jsonb string element's text is its JSON literal, escaped as to_json escapes.
-    "JSONField": (
-        "CASE jsonb_array_length({v}) WHEN 0 THEN '[]' WHEN 1 THEN '[' || ({v} -> 0)::text || ']'"
-        " WHEN 2 THEN '[' || ({v} -> 0)::text || ',' || ({v} -> 1)::text || ']'"
-        " ELSE '[' || array_to_string(ARRAY(SELECT jsonb_array_elements({v})::text), ',') || ']' END"
-    ),
+    "JSONField": f"({_JSON_LIST})::json",
 }
-_TEXT_JSON = "to_json(({v})::text)::text"
 
 
-class JsonValue(Expression):
-    """One value as its JSON text, never NULL: `missing` where the value is NULL."""
+class Typed(Expression):
+    """`expression` as `template` makes it ({v}); the column itself without a template."""
 
     output_field = CharField()
 
-    def __init__(self, expression: Any, kind: str, missing: str = "null") -> None:
+    def __init__(self, expression: Any, template: str) -> None:
         super().__init__()
         self.expression = expression
-        self.kind = kind
-        self.missing = missing
+        self.template = template
 
     def get_source_expressions(self) -> list[Any]:
         return [self.expression]
@@ -288,86 +382,76 @@ class JsonValue(Expression):
 
     def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.expression)
-        text = _AS_JSON.get(self.kind, _TEXT_JSON)
-        uses = text.count("{v}")
-        return f"COALESCE({text.format(v=sql)}, '{self.missing}')", list(params) * uses
+        return self.template.format(v=sql), list(params) * self.template.count("{v}")
 
 
-class JsonObject(Expression):
-    """`{"name":value,...}` in the given order, each value a JsonValue (or a JSON literal)."""
-
-    output_field = CharField()
-
-    def __init__(self, members: dict[str, Any]) -> None:
-        super().__init__()
-        self.names = list(members)
-        self.values = list(members.values())
-
-    def get_source_expressions(self) -> list[Any]:
-        return self.values
-
-    def set_source_expressions(self, exprs: list[Any]) -> None:
-        self.values = list(exprs)
-
-    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
-        parts: list[str] = []
-        params: list[Any] = []
-        for i, (name, value) in enumerate(zip(self.names, self.values, strict=True)):
-            # The names are the export's own field names: letters and underscores.
-            parts.append("'" + ("{" if i == 0 else ",") + json.dumps(name) + ":'")
-            sql, value_params = compiler.compile(value)
-            parts.append(sql)
-            params.extend(value_params)
-        return "(" + " || ".join(parts) + " || '}')", params
+def _json_value(name: str, path: str, kind: str) -> Any:
+    if name == "speaker_name":  # the ORM path writes an unattributed prediction's as ""
+        return Coalesce(F(path), Value(""), output_field=CharField())
+    if kind in _AS_VALUE:
+        return Typed(F(path), _AS_VALUE[kind])
+    return F(path)
 
 
 def _json_actor(public: bool) -> Any:
     if not public:
-        return JsonValue(F("actor_name"), "CharField")
+        return F("actor_name")
     return Case(
-        When(actor_name__in=[*ROLES, ""], then=JsonValue(F("actor_name"), "CharField")),
-        default=Value(json.dumps(REDACTED_REVIEWER)),
+        When(actor_name__in=[*ROLES, ""], then=F("actor_name")),
+        default=Value(REDACTED_REVIEWER),
         output_field=CharField(),
     )
 
 
-def _json_member(name: str, path: str, kind: str) -> Any:
-    # The ORM path writes an unattributed prediction's speaker_name as "", its speaker as null.
-    return JsonValue(F(path), kind, '""' if name == "speaker_name" else "null")
+def _constant(value: Any) -> Any:
+    """What exporting.EMPTY_EVENT has for an event column of a prediction without history."""
+    if value == []:
+        return Typed(Value(None), "'[]'::json")
+    return Value(value, output_field=CharField())
 
 
-def _event_json(public: bool) -> JsonObject:
-    members: dict[str, Any] = {}
+def _event_values(public: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
-            members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+            values[name] = Typed(Value(None), str(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            continue  # joined (_joined)
         elif name == "actor":
-            members[name] = _json_actor(public)
+            values[name] = _json_actor(public)
         else:
-            members[name] = _json_member(name, path, _kind(path))
-    return JsonObject(members)
+            values[name] = _json_value(name, path, _kind(path))
+    return values
 
 
-def _prediction_json() -> JsonObject:
+def _prediction_values() -> dict[str, Any]:
     """A prediction without history: its own values, the event's as exporting.EMPTY_EVENT has them."""
-    members: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for name, path in EXPORT_COLUMNS.items():
         if path is None:
-            members[name] = Value(json.dumps(EXPORT_SCHEMA_VERSION))
+            values[name] = Typed(Value(None), str(EXPORT_SCHEMA_VERSION))
+        elif path in (TOPICS_PATH, TOPIC_NAMES_PATH):
+            continue
         elif path.startswith(PREDICTION_PREFIX):
-            members[name] = _json_member(name, path.removeprefix(PREDICTION_PREFIX), _kind(path))
+            values[name] = _json_value(name, path.removeprefix(PREDICTION_PREFIX), _kind(path))
         else:
-            members[name] = Value(json.dumps(EMPTY_EVENT.get(path, "")))
-    return JsonObject(members)
+            values[name] = _constant(EMPTY_EVENT.get(path, ""))
+    return values
+
+
+def _json_select(rows: _Rows, values: dict[str, Any], filters: ExportFilters) -> tuple[str, tuple[Any, ...]]:
+    """One JSON text column: row_to_json over the values named as the export's fields, in a
+    subquery whose ORDER BY keeps it from being merged into the outer, so its order holds."""
+    outer, from_, params = _joined(rows, values, (_JSON_TOPICS, _JSON_TOPIC_COLUMNS), filters)
+    named = ", ".join(f'{column} AS "{name}"' for column, name in zip(outer, EXPORT_FIELDS, strict=True))
+    return f"SELECT row_to_json(r)::text FROM (SELECT {named} {from_}) AS r", params
 
 
 def jsonl_selects(filters: ExportFilters, public: bool) -> list[tuple[str, tuple[Any, ...]]]:
     """The SELECTs (SQL, params) of one JSON text column whose rows, in turn, are the lines."""
-    events = _events(filters).order_by("at", "id").annotate(c0=_event_json(public))
-    selects = [events.values_list("c0").query.sql_with_params()]
+    selects = [_json_select(_events_rows(filters), _event_values(public), filters)]
     if not filters.has_date_range:
-        lonely = _without_history(filters).order_by("id").annotate(c0=_prediction_json())
-        selects.append(lonely.values_list("c0").query.sql_with_params())
+        selects.append(_json_select(_lonely_rows(filters), _prediction_values(), filters))
     return selects
 
 
@@ -383,6 +467,12 @@ def copy_jsonl(
         yield from _copy_lines(sql, params, chunk_size, on_rows)
 
 
+# COPY's CSV format with a quote and a delimiter no JSON text holds raw (row_to_json escapes
+# every control character): each line comes out exactly as the SELECT wrote it, where the
+# text format would double every backslash for Python to halve again.
+_VERBATIM = "FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'"
+
+
 def _copy_lines(
     sql: str, params: tuple[Any, ...], chunk_size: int, on_rows: Callable[[int], None] | None
 ) -> Iterator[str]:
@@ -390,11 +480,5 @@ def _copy_lines(
         cursor.execute("SET LOCAL jit = off")  # as for the CSV: compiling costs more than it saves
         raw = cursor.cursor
         encoding = raw.connection.info.encoding
-        with raw.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
-            yield from _chunked(iter(copy), chunk_size, on_rows, lambda rows: _lines(rows, encoding))
-
-
-def _lines(rows: list[Any], encoding: str) -> str:
-    # Each message is one row ending in its "\n"; the JSON holds no raw control character,
-    # so a doubled backslash is the only escape COPY's text format wrote.
-    return b"".join(rows).replace(b"\\\\", b"\\").decode(encoding)
+        with raw.copy(f"COPY ({sql}) TO STDOUT ({_VERBATIM})", params) as copy:
+            yield from _chunked(iter(copy), chunk_size, on_rows, lambda rows: b"".join(rows).decode(encoding))

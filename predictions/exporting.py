@@ -19,13 +19,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, Expression, F, OuterRef, Q, QuerySet
 
 from .actors import public_download_name
 from .days import start_of
-from .export_schema import CSV_RISKY_FIRST, EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_SCHEMA_VERSION
+from .export_schema import (
+    CSV_RISKY_FIRST,
+    EXPORT_COLUMNS,
+    EXPORT_FIELDS,
+    EXPORT_SCHEMA_VERSION,
+    TOPIC_NAMES_PATH,
+    TOPICS_PATH,
+)
 from .filtering import FilterError, Filters
-from .models import Event, Prediction
+from .models import Event, Prediction, Topic
 
 FORMATS = ("csv", "jsonl")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -64,11 +71,54 @@ def _without_history(filters: ExportFilters) -> QuerySet:
     )
 
 
+class TopicsOf(Expression):
+    """A prediction's topics as a JSON list of [slug, name] pairs in no particular order (this
+    path sorts them in Python), by a correlated subquery over the through table (a join
+    would repeat the row once per topic); NULL when it has none."""
+
+    output_field = CharField()
+
+    def __init__(self, prediction: Any) -> None:
+        super().__init__()
+        self.prediction = prediction
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.prediction]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        (self.prediction,) = exprs
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.prediction)
+        quote = conn.ops.quote_name
+        through = quote(Prediction.topics.through._meta.db_table)
+        pair = "(export_topic.slug, export_topic.name)"
+        aggregate = (
+            f"json_agg(json_build_array{pair})::text"
+            if conn.vendor == "postgresql"
+            else f"json_group_array(json_array{pair})"
+        )
+        return (
+            f"(SELECT {aggregate} FROM {through} export_link"
+            f" JOIN {quote(Topic._meta.db_table)} export_topic ON export_topic.id = export_link.topic_id"
+            f" WHERE export_link.prediction_id = {sql})"
+        ), list(params)
+
+
 PREDICTION_PREFIX = "prediction__"
-EVENT_PATHS = tuple(path for path in EXPORT_COLUMNS.values() if path is not None)
+# The topics' two columns are read from one annotation (TopicsOf's pairs) in place of their
+# paths: the slugs' column carries it, the names' is filled in from it (_row).
+TOPICS_ALIAS = "export_topics"
+EVENT_PATHS = tuple(
+    TOPICS_ALIAS if path == TOPICS_PATH else path
+    for path in EXPORT_COLUMNS.values()
+    if path is not None and path != TOPIC_NAMES_PATH
+)
 # A prediction without history: its own columns, and the event's as empty as ExportRow has them.
 PREDICTION_PATHS = tuple(
-    path.removeprefix(PREDICTION_PREFIX) for path in EVENT_PATHS if path.startswith(PREDICTION_PREFIX)
+    path.removeprefix(PREDICTION_PREFIX)
+    for path in EVENT_PATHS
+    if path.startswith(PREDICTION_PREFIX) or path == TOPICS_ALIAS
 )
 EMPTY_EVENT: dict[str, Any] = {
     "kind": None,
@@ -79,20 +129,28 @@ EMPTY_EVENT: dict[str, Any] = {
 }
 ACTOR_AT = EXPORT_FIELDS.index("actor")
 SPEAKER_NAME_AT = EXPORT_FIELDS.index("speaker_name")  # NULL through the join when unattributed
+TOPICS_AT = EXPORT_FIELDS.index("topics")
+TOPIC_NAMES_AT = EXPORT_FIELDS.index("topic_names")
+assert TOPIC_NAMES_AT == TOPICS_AT + 1, "the names' column follows the slugs' (_row fills it in)"
 
 
 def event_rows(filters: ExportFilters, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[Any, ...]]:
     """Database tuples in EVENT_PATHS order: every matching event oldest first, then one per
     prediction without any."""
-    events = _events(filters)
+    events = _events(filters).annotate(**{TOPICS_ALIAS: TopicsOf(F("prediction_id"))})
     yield from events.order_by("at", "id").values_list(*EVENT_PATHS).iterator(chunk_size=chunk_size)
     if filters.has_date_range:
         return  # a prediction without history has no date to fall in the range
-    lonely = _without_history(filters).order_by("id").values_list(*PREDICTION_PATHS)
+    lonely = (
+        _without_history(filters)
+        .annotate(**{TOPICS_ALIAS: TopicsOf(F("id"))})
+        .order_by("id")
+        .values_list(*PREDICTION_PATHS)
+    )
     # Where each EVENT_PATHS value comes from: the prediction tuple's index, or a constant.
     layout = [
         PREDICTION_PATHS.index(path.removeprefix(PREDICTION_PREFIX))
-        if path.startswith(PREDICTION_PREFIX)
+        if path.startswith(PREDICTION_PREFIX) or path == TOPICS_ALIAS
         else EMPTY_EVENT.get(path, "")
         for path in EVENT_PATHS
     ]
@@ -105,6 +163,10 @@ def _row(values: tuple[Any, ...], public: bool) -> tuple[Any, ...]:
     row = [EXPORT_SCHEMA_VERSION, *values]
     if row[SPEAKER_NAME_AT] is None:
         row[SPEAKER_NAME_AT] = ""
+    # By slug in code point order, as export_sql sorts them (COLLATE "C").
+    pairs = sorted(json.loads(row[TOPICS_AT])) if row[TOPICS_AT] else []
+    row[TOPICS_AT] = [slug for slug, _ in pairs]
+    row.insert(TOPIC_NAMES_AT, [name for _, name in pairs])
     if public:
         row[ACTOR_AT] = public_download_name(row[ACTOR_AT])
     return tuple(row)
@@ -116,6 +178,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 # A cell's text by the exact type the database driver returns: one dict lookup per cell
@@ -135,6 +200,8 @@ _RISKY_FIRST = frozenset(CSV_RISKY_FIRST)
 def _csv_cells(row: tuple[Any, ...]) -> list[str]:
     """The row's CSV cells; a cell a spreadsheet would evaluate gets one leading quote."""
     cells = [_CSV_TEXT.get(value.__class__, str)(value) for value in row]
+    names = row[TOPIC_NAMES_AT]
+    cells[TOPIC_NAMES_AT] = _json_text(names) if names else ""  # a name may hold a space
     # cell[:1] is "" for an empty cell, which is not in the set.
     return [("'" + cell) if cell[:1] in _RISKY_FIRST else cell for cell in cells]
 

@@ -15,6 +15,7 @@ import yaml
 from django.contrib.auth.models import User
 from django.test import Client
 
+from predictions.export_schema import EXPORT_SCHEMA_VERSION
 from predictions.importing import import_path
 from predictions.models import Attribution, Event, EventKind, Prediction, Speaker, Status
 from tests.admin_support import change_url, form_data
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.django_db
 WHO = ("speaker__slug", "attribution", "attribution_note", "excerpt", "source_note", "source_timestamp")
 # The columns version 2 of the export added.
 V2_COLUMNS = ("attribution", "attribution_note", "excerpt", "source_note")
+TOPIC_COLUMNS = ("topics", "topic_names")  # version 4
 
 
 def who_said_what() -> dict[tuple[str, str], tuple]:
@@ -36,16 +38,16 @@ def who_said_what() -> dict[tuple[str, str], tuple]:
 
 
 def as_v1(fmt: str, text: str) -> str:
-    """The same export as version 1 wrote it: schema_version 1, without the four new columns."""
+    """The same export as version 1 wrote it: schema_version 1, without the four new columns (nor version 4's topics)."""
     if fmt == "jsonl":
         rows = [json.loads(line) for line in text.split("\n") if line]
         for row in rows:
             row["schema_version"] = 1
-            for name in V2_COLUMNS:
+            for name in (*V2_COLUMNS, *TOPIC_COLUMNS):
                 del row[name]
         return "".join(json.dumps(row) + "\n" for row in rows)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name for name in reader.fieldnames or [] if name not in V2_COLUMNS]
+    header = [name for name in reader.fieldnames or [] if name not in (*V2_COLUMNS, *TOPIC_COLUMNS)]
     out = io.StringIO(newline="")
     writer = csv.DictWriter(out, header, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
@@ -70,7 +72,8 @@ def test_an_export_brings_back_who_said_it_into_an_empty_database(
     text = export_text(fmt)
     # The rows are version 2 and carry the new fields (a check that the test means something).
     first = text.split("\n", 2)[1] if fmt == "csv" else text.split("\n", 1)[0]
-    assert first.startswith("3,") if fmt == "csv" else json.loads(first)["schema_version"] == 3
+    version = EXPORT_SCHEMA_VERSION
+    assert first.startswith(f"{version},") if fmt == "csv" else json.loads(first)["schema_version"] == version
     assert "The write-up says likely; he said he expects it." in text
     empty_the_database()
     path = tmp_path / f"history.{fmt}"

@@ -85,7 +85,7 @@ def test_every_row_parses_back_oldest_first_with_the_prediction_without_history_
         ("p1", EventKind.RESOLVED),  # 5 January
         ("p3", None),  # no history yet
     ]
-    assert {r.schema_version for r in rows} == {3}
+    assert {r.schema_version for r in rows} == {4}
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
@@ -278,7 +278,7 @@ def test_the_json_schema_is_published_for_everyone(client):
     schema = response.json()
     assert schema == json.loads(json.dumps(export_json_schema()))
     assert list(schema["properties"]) == list(EXPORT_FIELDS)
-    assert schema["properties"]["schema_version"]["enum"] == [1, 2, 3]
+    assert schema["properties"]["schema_version"]["enum"] == [1, 2, 3, 4]
     assert client.head("/export/schema.json").status_code == 200
     assert client.post("/export/schema.json").status_code == 405
     assert "has no history yet still gets exactly one row" in schema["description"]

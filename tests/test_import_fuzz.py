@@ -20,6 +20,8 @@ from predictions.models import Event, Prediction, Source, Speaker
 
 pytestmark = pytest.mark.django_db
 
+V4_FIELDS = ("topics", "topic_names")  # the row below is version 2's
+
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -133,7 +135,7 @@ def export_row() -> dict[str, Any]:
 
 
 def test_the_fuzz_starts_from_a_row_that_imports(export_row: dict[str, Any]) -> None:
-    row = {k: export_row.get(k, "") for k in EXPORT_FIELDS}
+    row = {k: export_row.get(k, "") for k in EXPORT_FIELDS if k not in V4_FIELDS}
     assert import_text(json.dumps(row) + "\n", ".jsonl") == []
 
 
@@ -142,7 +144,7 @@ def test_the_fuzz_starts_from_a_row_that_imports(export_row: dict[str, Any]) -> 
 def test_an_arbitrary_export_row_imports_or_is_named(
     export_row: dict[str, Any], changes: dict[str, Any]
 ) -> None:
-    row = {**{k: export_row.get(k, "") for k in EXPORT_FIELDS}, **changes}
+    row = {**{k: export_row.get(k, "") for k in EXPORT_FIELDS if k not in V4_FIELDS}, **changes}
     problems = import_text(json.dumps(row) + "\n", ".jsonl")
     for problem in problems:
         assert problem.startswith("row 1"), problem

@@ -162,7 +162,7 @@ def test_the_export_carries_known_on_and_an_import_restores_it(
 ) -> None:
     text = export_text(fmt)
     rows = rows_of(fmt, text)
-    assert EXPORT_SCHEMA_VERSION == 3
+    assert EXPORT_SCHEMA_VERSION >= 3  # known_on came with 3
     assert [(r.event, r.known_on) for r in rows] == [
         (EventKind.RESOLVED, date(2026, 12, 20)),
         (EventKind.RESOLVED, date(2027, 1, 2)),
@@ -178,8 +178,8 @@ def test_the_export_carries_known_on_and_an_import_restores_it(
 
 def older(lines: list[dict], version: int) -> list[dict]:
     """The same rows as a version-`version` file had them: no known_on (and, in version 1, none
-    of version 2's columns)."""
-    dropped = {"known_on"} | (
+    of version 2's columns; nor version 4's topics)."""
+    dropped = {"known_on", "topics", "topic_names"} | (
         {"attribution", "attribution_note", "excerpt", "source_note"} if version == 1 else set()
     )
     return [

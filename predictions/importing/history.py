@@ -6,7 +6,10 @@ events: the first validates every row and gathers speakers, sources and predicti
 the second, inside the one transaction, writes the events in batches. A prediction's
 status, outcome, reason, review date and stamps are then recomputed from its whole
 history in the database (events already there plus those added), in (at, id) order,
-by replaying it through the transition table (transitions.py).
+by replaying it through the transition table (transitions.py). A version-4 file's topics
+(slug and name) are created or renamed as the file has them, and each prediction gets
+exactly its rows' topics; a changed set on an existing prediction is part of its "edited"
+history row.
 
 Lock order (issue 17): the file's existing predictions are locked first, in id order, as
 the flag job and decisions lock theirs; the tally and data version are written at COMMIT
@@ -35,7 +38,7 @@ from ..export_schema import (
     ExportRow,
     csv_uncell,
 )
-from ..models import UNATTRIBUTED_LABEL, Event, Prediction, Source, Speaker
+from ..models import UNATTRIBUTED_LABEL, Event, Prediction, PredictionTopic, Source, Speaker, Topic
 from ..transitions import STATE_FIELDS, STEP_COLUMNS, Step, replay, step_of
 from .base import ImportProblems, ImportResult, capped, edit_row, upsert
 from .reading import DuplicateKey, unique_keys
@@ -128,6 +131,7 @@ class _Gathered:
     sources: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     predictions: dict[tuple[str, str], tuple[dict[str, Any], int]] = field(default_factory=dict)
     actors: set[str] = field(default_factory=set)
+    topics: dict[str, tuple[str, int]] = field(default_factory=dict)  # slug -> (name, first row)
 
 
 def _same(seen: dict[Any, tuple[Any, int]], ident: Any, value: Any, number: int, name: str) -> list[str]:
@@ -161,15 +165,40 @@ def _gather(path: Path, fmt: str) -> _Gathered:
             )
         source = {column: getattr(row, name) for name, column in SOURCE_FIELDS.items()}
         problems += _same(gathered.sources, row.source, source, number, name)
-        prediction = {f: getattr(row, f) for f in ("speaker", *PREDICTION_FIELDS)}
+        prediction = {f: getattr(row, f) for f in ("speaker", *PREDICTION_FIELDS, "topics")}
         problems += _same(gathered.predictions, (row.source, row.key), prediction, number, name)
+        for slug, topic_name in zip(row.topics or (), row.topic_names or (), strict=True):
+            problems += _same(gathered.topics, slug, topic_name, number, f"{name}: topic_names ({slug})")
         if row.event is not None:
             gathered.actors.add(row.actor)
     if not problems and not gathered.predictions:
         problems.append("file: no rows; an export holds at least one row per prediction")
+    problems += _topic_problems(gathered.topics)
     if problems:
         raise ImportProblems(capped(problems))
     return gathered
+
+
+def _topic_problems(named: dict[str, tuple[str, int]]) -> list[str]:
+    """A name the file gives a topic that is another topic's, here or in the file (names are
+    unique, whatever their case: "Open models" under two slugs is one topic)."""
+    stored = dict(Topic.objects.values_list("slug", "name"))  # a small, reviewed vocabulary
+    taken = {name.lower(): slug for slug, name in stored.items() if slug not in named}
+    problems = []
+    for slug, (name, number) in named.items():
+        other = taken.setdefault(name.lower(), slug)
+        if other != slug:
+            problems.append(f"row {number}: topic_names: {name!r} is already the topic {other!r}")
+    return problems
+
+
+def _topic_ids(gathered: _Gathered, result: ImportResult) -> dict[str, int]:
+    """The file's topics by slug: created with the file's name, or renamed to it (as a
+    speaker's name is)."""
+    return {
+        slug: upsert(Topic, {"slug": slug}, {"name": name}, result, "topics").pk
+        for slug, (name, _) in gathered.topics.items()
+    }
 
 
 def _write_predictions(
@@ -194,19 +223,33 @@ def _write_predictions(
         (by_source_id[p.source_id], p.key): p
         for p in Prediction.objects.filter(source__in=sources.values()).order_by("pk").select_for_update()
     }
+    stored_topics: dict[int, list[str]] = {}
+    for pk, slug in PredictionTopic.objects.filter(prediction__source__in=sources.values()).values_list(
+        "prediction_id", "topic__slug"
+    ):
+        stored_topics.setdefault(pk, []).append(slug)
+    # (source slug, key) -> the topics it is to have; None (a file before version 4) leaves them.
+    relink: dict[tuple[str, str], list[str]] = {}
     new, changed = [], []
     for (source_slug, key), (values, _) in gathered.predictions.items():
         # By id, so comparing with the current row needs no query per prediction.
-        speaker = values["speaker"]
-        values = {k: v for k, v in values.items() if k != "speaker"}
+        speaker, topics = values["speaker"], values["topics"]
+        values = {k: v for k, v in values.items() if k not in ("speaker", "topics")}
         values["speaker_id"] = speakers[speaker].pk if speaker else None
         current = existing.get((source_slug, key))
         if current is None:
             new.append(Prediction(source=sources[source_slug], key=key, **values))
+            if topics:
+                relink[(source_slug, key)] = topics
             continue
         differs = {k: v for k, v in values.items() if getattr(current, k) != v}
-        if differs:
-            edits[current.pk] = [(k, getattr(current, k), v) for k, v in differs.items()]
+        was = sorted(stored_topics.get(current.pk, []))
+        # A change of topics is an edit like any other field's, in the same history row.
+        topic_change = [("topics", ", ".join(was), ", ".join(topics))] if topics not in (None, was) else []
+        if topic_change:
+            relink[(source_slug, key)] = topics
+        if differs or topic_change:
+            edits[current.pk] = [(k, getattr(current, k), v) for k, v in differs.items()] + topic_change
             for k, v in differs.items():
                 setattr(current, k, v)
             current.updated_at = timezone.now()  # auto_now is applied by save(), not bulk_update()
@@ -218,12 +261,25 @@ def _write_predictions(
     Prediction.objects.bulk_update(changed, [*PREDICTION_FIELDS, "speaker", "updated_at"], batch_size=500)
     result.created["predictions"] += len(new)
     result.updated["predictions"] += len(changed)
-    return {
+    ids = {
         (by_source_id[source_id], key): pk
         for source_id, key, pk in Prediction.objects.filter(source__in=sources.values()).values_list(
             "source_id", "key", "pk"
         )
     }
+    _link_topics({ids[ident]: topics for ident, topics in relink.items()}, _topic_ids(gathered, result))
+    return ids
+
+
+def _link_topics(topics: dict[int, list[str]], topic_ids: dict[str, int]) -> None:
+    """Each prediction given exactly the topics it is to have (its old links replaced)."""
+    pending = sorted(topics)
+    for start in range(0, len(pending), EVENT_BATCH):
+        pks = pending[start : start + EVENT_BATCH]
+        PredictionTopic.objects.filter(prediction_id__in=pks).delete()
+        PredictionTopic.objects.bulk_create(
+            [PredictionTopic(prediction_id=pk, topic_id=topic_ids[slug]) for pk in pks for slug in topics[pk]]
+        )
 
 
 def _write_events(
