@@ -277,3 +277,18 @@ def test_a_name_that_is_another_stored_topics_is_refused(exported, tmp_path: Pat
     err = failing_import(write_jsonl(tmp_path, exported))
     assert "topic_names: 'Plain' is already the topic 'plain-elsewhere'" in err
     assert Topic.objects.count() == 1
+
+
+def test_two_topics_swapping_names_are_refused_and_nothing_is_written(tagged, tmp_path: Path) -> None:
+    """Names are unique: a file that gives "ab" the name "z" holds here, and "z" the name
+    "ab" holds, would have each rename wait on the other. Refused by name, nothing written
+    (it used to fail on the unique constraint half-way through)."""
+    rows = list(map(json.loads, export_text("jsonl").split("\n")[:-1]))
+    swapped = {"Plain": "Tab\there", "Tab\there": "Plain"}
+    for row in rows:
+        row["topic_names"] = [swapped.get(name, name) for name in row["topic_names"]]
+    before = (Event.objects.count(), dict(Topic.objects.values_list("slug", "name")))
+    err = failing_import(write_jsonl(tmp_path, rows))
+    assert "topic_names: 'Tab\\there' is the name of the topic 'z' until this file renames it" in err
+    assert "topic_names: 'Plain' is the name of the topic 'ab' until this file renames it" in err
+    assert (Event.objects.count(), dict(Topic.objects.values_list("slug", "name"))) == before

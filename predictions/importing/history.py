@@ -184,11 +184,23 @@ def _topic_problems(named: dict[str, tuple[str, int]]) -> list[str]:
     unique, whatever their case: "Open models" under two slugs is one topic)."""
     stored = dict(Topic.objects.values_list("slug", "name"))  # a small, reviewed vocabulary
     taken = {name.lower(): slug for slug, name in stored.items() if slug not in named}
+    # A topic this file renames still holds its old name while the others are written: a
+    # name it gives to another topic (two swapping names, or a chain) would meet the unique
+    # constraint half-way through the write.
+    renamed = {
+        stored[slug].lower(): slug for slug, (name, _) in named.items() if stored.get(slug, name) != name
+    }
     problems = []
     for slug, (name, number) in named.items():
         other = taken.setdefault(name.lower(), slug)
+        holder = renamed.get(name.lower(), slug)
         if other != slug:
             problems.append(f"row {number}: topic_names: {name!r} is already the topic {other!r}")
+        elif holder != slug:
+            problems.append(
+                f"row {number}: topic_names: {name!r} is the name of the topic {holder!r} until this file"
+                " renames it: rename one of them first (in the admin, or a file of its own)"
+            )
     return problems
 
 
