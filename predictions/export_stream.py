@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db import connection
 
-from .export_sql import copy_csv, copy_jsonl
+from .export_sql import copy_csv
+from .export_sql_jsonl import copy_jsonl
 from .exporting import CHUNK_SIZE, ExportFilters, check_format, stream_rows
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from predictions import export_sql
+from predictions import export_sql_jsonl
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters, event_rows
 from predictions.models import EventKind, Prediction, Status
@@ -84,11 +84,11 @@ def test_no_rows_is_no_lines_on_both_paths() -> None:
 
 
 def test_each_select_is_one_json_column_built_from_the_export_columns() -> None:
-    [(events_sql, _), _] = export_sql.jsonl_selects(ExportFilters(), public=False)
+    [(events_sql, _), _] = export_sql_jsonl.jsonl_selects(ExportFilters(), public=False)
     assert events_sql.startswith("SELECT row_to_json(r)::text FROM (SELECT ")
     outer = events_sql.split(" FROM (")[1]  # the SELECT row_to_json reads
     names = re.findall(r' AS "(\w+)"', outer)
-    assert names == list(export_sql.EXPORT_FIELDS)  # every key, in the export's order
+    assert names == list(export_sql_jsonl.EXPORT_FIELDS)  # every key, in the export's order
 
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=40)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from predictions import export_sql
+from predictions import export_sql, export_sql_jsonl
 from predictions.export_stream import stream_export
 from predictions.exporting import ExportFilters, event_rows
 from predictions.importing import import_path
@@ -105,7 +105,7 @@ def test_the_copy_path_sorts_by_code_point_whatever_the_databases_collation() ->
     # (it ignores punctuation), and the two paths would differ there.
     for sql, _ in [
         *export_sql.copy_selects(ExportFilters(), False),
-        *export_sql.jsonl_selects(ExportFilters(), False),
+        *export_sql_jsonl.jsonl_selects(ExportFilters(), False),
     ]:
         assert sql.count("GROUP BY export_link.prediction_id") == 1
         assert sql.count('ORDER BY export_topic.slug COLLATE "C")') == 2  # the slugs and the names
